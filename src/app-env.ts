@@ -1,0 +1,22 @@
+/**
+ * The one environment type that parameterises every router and middleware.
+ */
+import type { AccessClaims } from "./auth/jwt";
+import type { Config } from "./config";
+
+export interface AppVariables {
+  /** Parsed once per isolate from the bindings (src/config.ts). */
+  config: Config;
+  /** From `X-Correlation-ID` when it is well-formed, else generated; echoed and logged. */
+  correlationId: string;
+  /** `CF-Connecting-IP`, or null outside Cloudflare's edge (tests, some local tools). */
+  clientIp: string | null;
+  userAgent: string | null;
+  /** Set by `requireUser` for bearer-authenticated routes. */
+  auth: AccessClaims;
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: AppVariables;
+}

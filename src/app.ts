@@ -1,0 +1,117 @@
+/**
+ * The Hono app: middleware in order, routers, and the 404/405/error envelopes.
+ *
+ * Order matters: the request context comes first so every response (errors included) carries the
+ * correlation id and is logged; configuration is parsed before anything reads it; bodies are
+ * checked before any route parses them; authentication is per route.
+ */
+import { cors } from "hono/cors";
+import { createMiddleware } from "hono/factory";
+import { secureHeaders } from "hono/secure-headers";
+import type { AppEnv } from "./app-env";
+import { getConfig } from "./config";
+import { ApiError, errorResponse, handleError } from "./errors";
+import { jsonBody } from "./middleware/json-body";
+import { requestContext } from "./middleware/request-context";
+import { authRouter } from "./routes/auth/auth.index";
+import { healthRouter } from "./routes/health/health.index";
+import { createRouter } from "./routes/openapi";
+import { usersRouter } from "./routes/users/users.index";
+import { wellKnownRouter } from "./routes/well-known/well-known.index";
+
+export const API_BASE = "/api/v1";
+
+const config = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("config", getConfig(c.env));
+  await next();
+});
+
+const corsFromConfig = createMiddleware<AppEnv>((c, next) => {
+  const allowed = c.get("config").corsOrigins;
+  return cors({
+    origin: (origin) => (allowed.includes("*") ? "*" : allowed.includes(origin) ? origin : null),
+    allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    allowHeaders: [
+      "Authorization",
+      "Content-Type",
+      "Idempotency-Key",
+      "X-Request-ID",
+      "X-Correlation-ID",
+      "X-Service-Key",
+    ],
+    exposeHeaders: [
+      "X-Correlation-ID",
+      "Retry-After",
+      "RateLimit",
+      "RateLimit-Policy",
+      "Idempotent-Replayed",
+    ],
+    maxAge: 600,
+  })(c, next);
+});
+
+/** Responses carrying tokens or personal data must not be stored by any cache. */
+const noStore = createMiddleware<AppEnv>(async (c, next) => {
+  await next();
+  if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
+});
+
+type RouteMatcher = { method: string; pattern: RegExp };
+
+/** Turns Hono route paths (`/users/:id`, `*`) into regexes that ignore a trailing slash. */
+function routeMatchers(routes: { method: string; path: string }[]): RouteMatcher[] {
+  return routes
+    .filter((r) => r.method !== "ALL")
+    .map((r) => {
+      const source = r.path
+        .replace(/\/+$/, "")
+        .split("/")
+        .map((part) => {
+          if (part.startsWith(":")) return "[^/]+";
+          if (part === "*") return ".*";
+          return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+        })
+        .join("/");
+      return { method: r.method, pattern: new RegExp(`^${source}/?$`) };
+    });
+}
+
+export function createApp() {
+  const app = createRouter();
+
+  app.use("*", requestContext);
+  app.use("*", config);
+  app.use("*", secureHeaders());
+  app.use("*", corsFromConfig);
+  app.use("*", noStore);
+  app.use("*", jsonBody);
+
+  app.route(API_BASE, usersRouter);
+  app.route(API_BASE, authRouter);
+  app.route(API_BASE, healthRouter);
+  app.route("/", healthRouter);
+  app.route("/", wellKnownRouter);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  });
+
+  let matchers: RouteMatcher[] | undefined;
+  app.notFound((c) => {
+    matchers ??= routeMatchers(app.routes);
+    const path = new URL(c.req.url).pathname;
+    const allowed = [...new Set(matchers.filter((m) => m.pattern.test(path)).map((m) => m.method))];
+    if (allowed.length > 0) {
+      return errorResponse(
+        new ApiError("method_not_allowed", `Method ${c.req.method} not allowed`, {
+          headers: { Allow: allowed.join(", ") },
+        }),
+      );
+    }
+    return errorResponse(new ApiError("not_found", "Not found"));
+  });
+  app.onError(handleError);
+  return app;
+}

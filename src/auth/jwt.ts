@@ -1,0 +1,125 @@
+/**
+ * Access tokens: ES256 JWTs with a `kid`, verified against the configured public keys (several may
+ * be listed, so keys can rotate). Verification pins the algorithm, issuer, audience and token type.
+ * Keys are imported once per isolate.
+ */
+import {
+  type CryptoKey,
+  createLocalJWKSet,
+  errors,
+  importJWK,
+  type JWTVerifyGetKey,
+  jwtVerify,
+  SignJWT,
+} from "jose";
+import type { Config } from "../config";
+import type { Role } from "../db/schema";
+import { ApiError } from "../errors";
+
+const ALGORITHM = "ES256";
+
+export interface AccessClaims {
+  userId: string;
+  sid: string;
+  email: string;
+  role: Role;
+  jti: string;
+  /** Seconds since the epoch. */
+  exp: number;
+  iat: number;
+}
+
+interface KeyMaterial {
+  signingKey: CryptoKey;
+  keySet: JWTVerifyGetKey;
+}
+
+const keyCache = new WeakMap<Config["jwt"], Promise<KeyMaterial>>();
+
+function keys(jwt: Config["jwt"]): Promise<KeyMaterial> {
+  let material = keyCache.get(jwt);
+  if (!material) {
+    material = (async () => ({
+      signingKey: (await importJWK(jwt.signingKey, ALGORITHM)) as CryptoKey,
+      keySet: createLocalJWKSet({ keys: jwt.publicKeys }),
+    }))();
+    // A failed import must not be cached: the next request retries (and reports) it.
+    material.catch(() => keyCache.delete(jwt));
+    keyCache.set(jwt, material);
+  }
+  return material;
+}
+
+export interface SignedAccessToken {
+  token: string;
+  expiresIn: number;
+  jti: string;
+}
+
+export async function signAccessToken(
+  config: Config,
+  subject: { userId: string; sid: string; email: string; role: Role },
+  now: number = Date.now(),
+): Promise<SignedAccessToken> {
+  const { signingKey } = await keys(config.jwt);
+  const iat = Math.floor(now / 1000);
+  const jti = crypto.randomUUID();
+  const token = await new SignJWT({
+    user_id: subject.userId,
+    sid: subject.sid,
+    email: subject.email,
+    role: subject.role,
+    token_type: "access",
+  })
+    .setProtectedHeader({ alg: ALGORITHM, kid: config.jwt.signingKey.kid, typ: "JWT" })
+    .setIssuer(config.jwt.issuer)
+    .setAudience(config.jwt.audience)
+    .setSubject(subject.userId)
+    .setJti(jti)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + config.accessTokenTtlSeconds)
+    .sign(signingKey);
+  return { token, expiresIn: config.accessTokenTtlSeconds, jti };
+}
+
+/**
+ * Verifies an access token and returns its claims, or throws ApiError `invalid_token` /
+ * `token_expired`. Does not consult the revocation deny-list (see sessions.ts).
+ */
+export async function verifyAccessToken(config: Config, token: string): Promise<AccessClaims> {
+  const { keySet } = await keys(config.jwt);
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(token, keySet, {
+      algorithms: [ALGORITHM],
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+      requiredClaims: ["sub", "exp", "iat", "jti"],
+    }));
+  } catch (err) {
+    if (err instanceof errors.JWTExpired) {
+      throw new ApiError("token_expired", "Access token has expired");
+    }
+    throw new ApiError("invalid_token", "Access token is invalid");
+  }
+  const { sub, user_id, sid, email, role, token_type, jti, exp, iat } = payload;
+  if (
+    token_type !== "access" ||
+    typeof sub !== "string" ||
+    user_id !== sub ||
+    typeof sid !== "string" ||
+    typeof email !== "string" ||
+    (role !== "user" && role !== "admin") ||
+    typeof jti !== "string" ||
+    typeof exp !== "number" ||
+    typeof iat !== "number"
+  ) {
+    throw new ApiError("invalid_token", "Access token is invalid");
+  }
+  return { userId: sub, sid, email, role, jti, exp, iat };
+}
+
+/** The public keys, as served at /.well-known/jwks.json. */
+export function publicJwks(config: Config) {
+  return { keys: config.jwt.publicKeys };
+}

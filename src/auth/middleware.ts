@@ -1,0 +1,62 @@
+/**
+ * Bearer authentication for user routes: a valid access token (signature, algorithm, issuer,
+ * audience, type, expiry) whose session is not on the revocation deny-list. Whether the account is
+ * still active is checked by the handlers that load the user anyway, so this adds no D1 query.
+ */
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../app-env";
+import { ApiError } from "../errors";
+import { log } from "../logging";
+import { verifyAccessToken } from "./jwt";
+import { isSessionDenied } from "./sessions";
+
+const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/-]+=*)$/i;
+
+function unauthorized(
+  code: "authentication_required" | "invalid_token" | "token_expired",
+  message: string,
+) {
+  const challenge =
+    code === "authentication_required"
+      ? 'Bearer realm="user-service"'
+      : `Bearer realm="user-service", error="invalid_token", error_description="${message}"`;
+  return new ApiError(code, message, { headers: { "WWW-Authenticate": challenge } });
+}
+
+/** The bearer token of the request, or null when there is no Authorization header. */
+export function bearerToken(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  const match = BEARER.exec(header.trim());
+  if (!match?.[1])
+    throw unauthorized("invalid_token", "Authorization header must be 'Bearer <token>'");
+  return match[1];
+}
+
+export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearerToken(c.req.header("Authorization"));
+  if (token === null) {
+    throw unauthorized("authentication_required", "Authentication credentials were not provided");
+  }
+  let claims: Awaited<ReturnType<typeof verifyAccessToken>>;
+  try {
+    claims = await verifyAccessToken(c.get("config"), token);
+  } catch (err) {
+    if (err instanceof ApiError && (err.code === "invalid_token" || err.code === "token_expired")) {
+      throw unauthorized(err.code, err.message);
+    }
+    throw err;
+  }
+  let denied: boolean;
+  try {
+    denied = await isSessionDenied(c.env.KV, claims.sid);
+  } catch (err) {
+    log("error", "deny_list_unavailable", {
+      correlation_id: c.get("correlationId"),
+      detail: String(err),
+    });
+    throw new ApiError("service_unavailable", "Authentication is temporarily unavailable");
+  }
+  if (denied) throw unauthorized("invalid_token", "Session has been revoked");
+  c.set("auth", claims);
+  await next();
+});

@@ -1,0 +1,35 @@
+/**
+ * Opaque secrets (refresh tokens, one-time tokens): 256 bits from the CSPRNG, base64url, and only
+ * their SHA-256 is ever stored. A fast hash is right here — unlike passwords these have full
+ * entropy, so there is nothing to brute-force.
+ */
+
+const encoder = new TextEncoder();
+
+export function base64url(bytes: Uint8Array): string {
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+export function randomToken(bytes = 32): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+export async function sha256Hex(value: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(value)));
+  let hex = "";
+  for (const b of digest) hex += b.toString(16).padStart(2, "0");
+  return hex;
+}
+
+/** Constant-time comparison of two strings (for service keys and similar shared secrets). */
+export function timingSafeEqual(a: string, b: string): boolean {
+  const left = encoder.encode(a);
+  const right = encoder.encode(b);
+  // Compare against itself when lengths differ so the time does not depend on where they differ.
+  const same = left.byteLength === right.byteLength;
+  return same
+    ? crypto.subtle.timingSafeEqual(left, right)
+    : !crypto.subtle.timingSafeEqual(left, left);
+}

@@ -1,0 +1,215 @@
+/**
+ * Vars and secrets, parsed once per isolate with their defaults. A missing or malformed setting
+ * fails the request with a 500 `misconfigured` and a log line naming the setting — never a silent
+ * fallback for a secret.
+ */
+import { z } from "zod";
+import { ApiError } from "./errors";
+import { log } from "./logging";
+
+const boolean = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no", "on", "off"], {
+      error: "must be true or false",
+    })
+    .optional()
+    .transform((v) => (v === undefined ? fallback : ["true", "1", "yes", "on"].includes(v)));
+
+const integer = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: "custom", message: `must be an integer from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const json = <T extends z.ZodType>(schema: T, what: string) =>
+  z.string({ error: "is not set" }).transform((v, ctx): z.output<T> => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(v);
+    } catch {
+      ctx.addIssue({ code: "custom", message: `must be ${what} as JSON` });
+      return z.NEVER;
+    }
+    const result = schema.safeParse(parsed);
+    if (!result.success) {
+      ctx.addIssue({ code: "custom", message: `must be ${what}` });
+      return z.NEVER;
+    }
+    return result.data;
+  });
+
+const publicJwk = z.object({
+  kty: z.literal("EC"),
+  crv: z.literal("P-256"),
+  x: z.string().min(1),
+  y: z.string().min(1),
+  kid: z.string().min(1),
+  alg: z.literal("ES256").optional(),
+  use: z.literal("sig").optional(),
+});
+const privateJwk = publicJwk.extend({ d: z.string().min(1) });
+// A public key set that carries private material would publish the signing key: refuse it.
+const jwks = z.object({ keys: z.array(publicJwk.strict()).min(1) });
+
+export type PublicJwk = z.infer<typeof publicJwk>;
+export type PrivateJwk = z.infer<typeof privateJwk>;
+
+const serviceKeys = z.string({ error: "is not set" }).transform((v, ctx) => {
+  const keys: { name: string; key: string }[] = [];
+  for (const pair of v
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const at = pair.indexOf(":");
+    const name = pair.slice(0, at);
+    const key = pair.slice(at + 1);
+    if (at <= 0 || !/^[A-Za-z0-9._-]+$/.test(name) || key.length < 12) {
+      ctx.addIssue({
+        code: "custom",
+        message: "must be comma-separated name:key pairs, each key at least 12 characters",
+      });
+      return z.NEVER;
+    }
+    keys.push({ name, key });
+  }
+  return keys;
+});
+
+const origins = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const list = (v ?? "")
+      .split(",")
+      .map((o) => o.trim())
+      .filter(Boolean);
+    for (const origin of list) {
+      if (origin === "*") continue;
+      try {
+        if (new URL(origin).origin !== origin) throw new Error();
+      } catch {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${origin}" is not an origin like https://app.example.com`,
+        });
+        return z.NEVER;
+      }
+    }
+    return list;
+  });
+
+const url = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const value = v?.trim() || fallback;
+      try {
+        return new URL(value).toString().replace(/\/$/, "");
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be an absolute URL" });
+        return z.NEVER;
+      }
+    });
+
+const text = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => v?.trim() || fallback);
+
+const configSchema = z
+  .object({
+    ACCESS_TOKEN_LIFETIME_MINUTES: integer(15, 1, 24 * 60),
+    REFRESH_TOKEN_LIFETIME_DAYS: integer(30, 1, 365),
+    REFRESH_TOKEN_REUSE_GRACE_SECONDS: integer(10, 0, 300),
+    JWT_ISSUER: text("user-service"),
+    JWT_AUDIENCE: text("user-service"),
+    JWT_PRIVATE_KEY: json(privateJwk, "an EC P-256 private JWK with a kid"),
+    JWT_PUBLIC_KEYS: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v.trim() === "") return undefined;
+        const parsed = json(jwks, "a JWKS of EC P-256 public keys").safeParse(v);
+        if (!parsed.success) {
+          ctx.addIssue({ code: "custom", message: parsed.error.issues[0]?.message ?? "invalid" });
+          return z.NEVER;
+        }
+        return parsed.data;
+      }),
+    SERVICE_KEYS: serviceKeys,
+    CORS_ORIGINS: origins,
+    REQUIRE_EMAIL_VERIFICATION: boolean(false),
+    APP_BASE_URL: url("http://localhost:8787"),
+    DEV_TOOLS: boolean(false),
+    PASSWORD_HASH_MEMORY_KIB: integer(19_456, 1_024, 131_072),
+    PASSWORD_HASH_ITERATIONS: integer(2, 1, 10),
+    PASSWORD_HASH_PARALLELISM: integer(1, 1, 4),
+  })
+  .transform((env, ctx) => {
+    const signing = env.JWT_PRIVATE_KEY;
+    const { d: _secret, ...signingPublic } = signing;
+    const publicKeys = env.JWT_PUBLIC_KEYS?.keys ?? [signingPublic];
+    const listed = publicKeys.find((k) => k.kid === signing.kid);
+    if (!listed || listed.x !== signing.x || listed.y !== signing.y) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["JWT_PUBLIC_KEYS"],
+        message: `must include the public half of JWT_PRIVATE_KEY (kid "${signing.kid}")`,
+      });
+      return z.NEVER;
+    }
+    return {
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_LIFETIME_MINUTES * 60,
+      refreshTokenTtlSeconds: env.REFRESH_TOKEN_LIFETIME_DAYS * 24 * 60 * 60,
+      refreshReuseGraceSeconds: env.REFRESH_TOKEN_REUSE_GRACE_SECONDS,
+      jwt: {
+        issuer: env.JWT_ISSUER,
+        audience: env.JWT_AUDIENCE,
+        signingKey: signing,
+        publicKeys: publicKeys.map((k) => ({ ...k, alg: "ES256" as const, use: "sig" as const })),
+      },
+      serviceKeys: env.SERVICE_KEYS,
+      corsOrigins: env.CORS_ORIGINS,
+      requireEmailVerification: env.REQUIRE_EMAIL_VERIFICATION,
+      appBaseUrl: env.APP_BASE_URL,
+      devTools: env.DEV_TOOLS,
+      passwordHash: {
+        memoryKib: env.PASSWORD_HASH_MEMORY_KIB,
+        iterations: env.PASSWORD_HASH_ITERATIONS,
+        parallelism: env.PASSWORD_HASH_PARALLELISM,
+      },
+    };
+  });
+
+export type Config = z.output<typeof configSchema>;
+
+const parsed = new WeakMap<object, Config>();
+
+/**
+ * The parsed configuration for these bindings. Throws ApiError `misconfigured` naming every bad
+ * setting (values are never logged: some are secrets).
+ */
+export function getConfig(env: Env): Config {
+  const cached = parsed.get(env);
+  if (cached) return cached;
+  const result = configSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join(".") || "config"} ${issue.message}`,
+    );
+    log("error", "misconfigured", { settings: problems });
+    throw new ApiError("misconfigured", "The service is misconfigured");
+  }
+  parsed.set(env, result.data);
+  return result.data;
+}

@@ -1,0 +1,23 @@
+import { drizzle } from "drizzle-orm/d1";
+import * as schema from "./schema";
+
+export type Db = ReturnType<typeof createDb>;
+
+function createDb(d1: D1Database) {
+  return drizzle(d1, { schema });
+}
+
+const instances = new WeakMap<D1Database, Db>();
+
+/**
+ * The drizzle instance over the `DB` binding, built once per isolate. Every query goes to the
+ * primary (no D1 read-replica session), so a request always reads its own and earlier writes.
+ */
+export function getDb(env: Env): Db {
+  let db = instances.get(env.DB);
+  if (!db) {
+    db = createDb(env.DB);
+    instances.set(env.DB, db);
+  }
+  return db;
+}

@@ -1,0 +1,219 @@
+/**
+ * Every table of the service (DESIGN §4). This file is the single source for `migrations/`
+ * (`npm run db:generate`). Times are integer milliseconds since the epoch, always computed in the
+ * Worker and passed as parameters, so one clock decides expiry everywhere.
+ */
+import { sql } from "drizzle-orm";
+import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const timestamp = (name: string) => integer(name, { mode: "timestamp_ms" });
+const flag = (name: string) => integer(name, { mode: "boolean" });
+/** SQL `IN (...)` list of a closed set of string values, for CHECK constraints. */
+const oneOf = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(", "));
+
+export const ROLES = ["user", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    /** Lower-cased and trimmed before it is stored; stays taken after deactivation. */
+    email: text("email").notNull(),
+    username: text("username"),
+    name: text("name").notNull().default(""),
+    passwordHash: text("password_hash").notNull(),
+    role: text("role", { enum: ROLES }).notNull().default("user"),
+    isActive: flag("is_active").notNull().default(true),
+    emailVerifiedAt: timestamp("email_verified_at"),
+    /** Primary device token, kept for clients of the replaced services. */
+    pushToken: text("push_token"),
+    createdAt: timestamp("created_at").notNull(),
+    updatedAt: timestamp("updated_at").notNull(),
+    lastLoginAt: timestamp("last_login_at"),
+    deletedAt: timestamp("deleted_at"),
+  },
+  (t) => [
+    uniqueIndex("users_email_unique").on(t.email),
+    // Usernames are unique regardless of case, but stored as the user typed them.
+    uniqueIndex("users_username_lower_unique").on(sql`lower(${t.username})`),
+    index("users_created_at_idx").on(t.createdAt),
+    check("users_role_check", sql`${t.role} IN (${oneOf(ROLES)})`),
+  ],
+);
+
+export const preferences = sqliteTable("preferences", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  email: flag("email").notNull().default(true),
+  push: flag("push").notNull().default(true),
+  emailMarketing: flag("email_marketing").notNull().default(false),
+  emailTransactional: flag("email_transactional").notNull().default(true),
+  emailSecurity: flag("email_security").notNull().default(true),
+  emailSystem: flag("email_system").notNull().default(true),
+  pushMarketing: flag("push_marketing").notNull().default(false),
+  pushTransactional: flag("push_transactional").notNull().default(true),
+  pushSecurity: flag("push_security").notNull().default(true),
+  pushSystem: flag("push_system").notNull().default(true),
+  /** "HH:MM" in `timezone`; both set or both null. */
+  quietHoursStart: text("quiet_hours_start"),
+  quietHoursEnd: text("quiet_hours_end"),
+  timezone: text("timezone").notNull().default("UTC"),
+  /** Maximum pushes per rolling 24 hours. */
+  frequencyLimit: integer("frequency_limit").notNull().default(50),
+  updatedAt: timestamp("updated_at").notNull(),
+});
+
+export const PLATFORMS = ["web", "android", "ios"] as const;
+export const PROVIDERS = ["fcm", "apns", "webpush"] as const;
+
+export const pushTokens = sqliteTable(
+  "push_tokens",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** Write-only: never returned by the API. One token value belongs to one user. */
+    token: text("token").notNull(),
+    platform: text("platform", { enum: PLATFORMS }).notNull(),
+    provider: text("provider", { enum: PROVIDERS }).notNull(),
+    deviceId: text("device_id"),
+    deviceName: text("device_name"),
+    isActive: flag("is_active").notNull().default(true),
+    lastUsedAt: timestamp("last_used_at"),
+    createdAt: timestamp("created_at").notNull(),
+    updatedAt: timestamp("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("push_tokens_token_unique").on(t.token),
+    uniqueIndex("push_tokens_device_unique").on(t.userId, t.deviceId, t.platform),
+    index("push_tokens_user_idx").on(t.userId, t.isActive),
+    check("push_tokens_platform_check", sql`${t.platform} IN (${oneOf(PLATFORMS)})`),
+    check("push_tokens_provider_check", sql`${t.provider} IN (${oneOf(PROVIDERS)})`),
+  ],
+);
+
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    /** The `sid` claim of every access token issued for this session. */
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** SHA-256 of the current refresh token; the token itself is never stored. */
+    refreshTokenHash: text("refresh_token_hash").notNull(),
+    /** SHA-256 of the token it replaced, kept to tell a lost response from a replay. */
+    previousRefreshTokenHash: text("previous_refresh_token_hash"),
+    rotatedAt: timestamp("rotated_at"),
+    /** Absolute end of the session; rotation does not extend it. */
+    expiresAt: timestamp("expires_at").notNull(),
+    revokedAt: timestamp("revoked_at"),
+    revokedReason: text("revoked_reason"),
+    createdAt: timestamp("created_at").notNull(),
+    lastUsedAt: timestamp("last_used_at").notNull(),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+  },
+  (t) => [
+    uniqueIndex("sessions_refresh_token_hash_unique").on(t.refreshTokenHash),
+    index("sessions_previous_refresh_token_hash_idx").on(t.previousRefreshTokenHash),
+    index("sessions_user_idx").on(t.userId, t.revokedAt),
+    index("sessions_expires_at_idx").on(t.expiresAt),
+  ],
+);
+
+export const TOKEN_PURPOSES = ["email_verification", "password_reset"] as const;
+export type TokenPurpose = (typeof TOKEN_PURPOSES)[number];
+
+export const oneTimeTokens = sqliteTable(
+  "one_time_tokens",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    purpose: text("purpose", { enum: TOKEN_PURPOSES }).notNull(),
+    /** SHA-256 of the token; the token only travels in the event to the email service. */
+    tokenHash: text("token_hash").notNull(),
+    expiresAt: timestamp("expires_at").notNull(),
+    usedAt: timestamp("used_at"),
+    createdAt: timestamp("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("one_time_tokens_hash_unique").on(t.tokenHash),
+    index("one_time_tokens_user_purpose_idx").on(t.userId, t.purpose),
+    index("one_time_tokens_expires_at_idx").on(t.expiresAt),
+    check("one_time_tokens_purpose_check", sql`${t.purpose} IN (${oneOf(TOKEN_PURPOSES)})`),
+  ],
+);
+
+export const CHANNELS = ["email", "push"] as const;
+export const DELIVERY_STATUSES = [
+  "pending",
+  "queued",
+  "sent",
+  "delivered",
+  "failed",
+  "skipped",
+] as const;
+
+export const notificationStatus = sqliteTable(
+  "notification_status",
+  {
+    id: text("id").primaryKey(),
+    notificationId: text("notification_id").notNull(),
+    userId: text("user_id"),
+    channel: text("channel", { enum: CHANNELS }).notNull(),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull(),
+    error: text("error"),
+    /** JSON object. */
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>(),
+    createdAt: timestamp("created_at").notNull(),
+    /** The service (or consumer) that reported this status. */
+    reportedBy: text("reported_by"),
+  },
+  (t) => [
+    index("notification_status_notification_idx").on(t.notificationId, t.createdAt),
+    index("notification_status_user_idx").on(t.userId, t.createdAt),
+    check("notification_status_channel_check", sql`${t.channel} IN (${oneOf(CHANNELS)})`),
+    check("notification_status_status_check", sql`${t.status} IN (${oneOf(DELIVERY_STATUSES)})`),
+  ],
+);
+
+export const outbox = sqliteTable(
+  "outbox",
+  {
+    /** Equal to the event id, so consumers can deduplicate. */
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    /** The whole event envelope as JSON, exactly as it will be sent. */
+    payload: text("payload").notNull(),
+    createdAt: timestamp("created_at").notNull(),
+    publishedAt: timestamp("published_at"),
+    attempts: integer("attempts").notNull().default(0),
+  },
+  (t) => [index("outbox_unpublished_idx").on(t.publishedAt, t.createdAt)],
+);
+
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: text("id").primaryKey(),
+    /** Null when the action could not be tied to an account (e.g. a login for an unknown email). */
+    userId: text("user_id"),
+    action: text("action").notNull(),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    /** JSON object; never a password, token or hash. */
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>(),
+    createdAt: timestamp("created_at").notNull(),
+  },
+  (t) => [index("audit_log_user_idx").on(t.userId, t.createdAt)],
+);
+
+export type UserRow = typeof users.$inferSelect;
+export type PreferencesRow = typeof preferences.$inferSelect;
+export type SessionRow = typeof sessions.$inferSelect;

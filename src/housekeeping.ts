@@ -1,0 +1,32 @@
+/**
+ * The cron's housekeeping: delete sessions and one-time tokens nobody can use any more. Rows are
+ * kept a while after they stop working, so "why was I logged out" can still be answered.
+ */
+import { and, isNotNull, lt, or } from "drizzle-orm";
+import type { Db } from "./db/client";
+import { oneTimeTokens, sessions } from "./db/schema";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const SESSION_RETENTION_MS = 30 * DAY_MS;
+export const ONE_TIME_TOKEN_RETENTION_MS = 7 * DAY_MS;
+
+export async function purgeExpired(db: Db, now: Date) {
+  const sessionCutoff = new Date(now.getTime() - SESSION_RETENTION_MS);
+  const tokenCutoff = new Date(now.getTime() - ONE_TIME_TOKEN_RETENTION_MS);
+  const [deletedSessions, deletedTokens] = await db.batch([
+    db
+      .delete(sessions)
+      .where(
+        or(
+          lt(sessions.expiresAt, sessionCutoff),
+          and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, sessionCutoff)),
+        ),
+      )
+      .returning({ id: sessions.id }),
+    db
+      .delete(oneTimeTokens)
+      .where(lt(oneTimeTokens.expiresAt, tokenCutoff))
+      .returning({ id: oneTimeTokens.id }),
+  ]);
+  return { sessions: deletedSessions.length, oneTimeTokens: deletedTokens.length };
+}

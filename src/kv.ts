@@ -1,0 +1,20 @@
+/**
+ * Every KV key and TTL in one place. KV only holds derived or expiring data, never the truth:
+ * losing any of it is harmless (a revoked session is revoked in D1 too; caches refill).
+ */
+
+/** KV refuses expirations shorter than 60 seconds. */
+const KV_MIN_TTL_SECONDS = 60;
+
+export const kvKeys = {
+  /** Present while access tokens of a revoked session could still be unexpired. */
+  revokedSession: (sid: string) => `revoked-session:${sid}`,
+} as const;
+
+/**
+ * How long a revoked session id must stay on the deny-list: until the last access token issued
+ * for it has expired (plus a minute of clock skew).
+ */
+export function revokedSessionTtl(accessTokenTtlSeconds: number): number {
+  return Math.max(KV_MIN_TTL_SECONDS, accessTokenTtlSeconds + 60);
+}

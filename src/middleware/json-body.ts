@@ -1,0 +1,73 @@
+/**
+ * Request bodies of writes: at most 64 KiB (413), JSON only (415), well-formed (400 `invalid_json`).
+ * Checked once here, before any route, so every endpoint answers the same way — including the ones
+ * whose body is optional.
+ */
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../app-env";
+import { ApiError } from "../errors";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+const tooLarge = () =>
+  new ApiError("payload_too_large", `Request body must not exceed ${MAX_BODY_BYTES} bytes`);
+
+/** Reads the body with a hard byte limit, whatever Content-Length claims. */
+async function readLimited(body: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+export const jsonBody = createMiddleware<AppEnv>(async (c, next) => {
+  if (!WRITE_METHODS.has(c.req.method)) return next();
+
+  const declared = Number(c.req.header("Content-Length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+
+  const bytes = c.req.raw.body ? await readLimited(c.req.raw.body) : new Uint8Array();
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new ApiError("invalid_json", "Request body is not valid UTF-8");
+  }
+
+  const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim() ?? "";
+  const isJson = JSON_MEDIA_TYPE.test(mediaType);
+  if (text.trim() === "") {
+    // No body is the same as an empty object: validation then names the required fields.
+    c.req.raw = new Request(c.req.raw, { body: isJson ? "{}" : null });
+    return next();
+  }
+  if (!isJson) {
+    throw new ApiError("unsupported_media_type", "Request body must be application/json");
+  }
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new ApiError("invalid_json", "Request body is not valid JSON");
+  }
+  // The stream is consumed: hand the checked text on to the validators (as Hono's bodyLimit does).
+  c.req.raw = new Request(c.req.raw, { body: text });
+  return next();
+});

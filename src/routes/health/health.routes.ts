@@ -1,0 +1,42 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { jsonContent } from "../openapi";
+
+const CheckSchema = z.enum(["ok", "error"]);
+
+export const HealthSchema = z
+  .object({
+    status: z.enum(["ok", "unavailable"]),
+    checks: z.object({
+      database: CheckSchema,
+      kv: CheckSchema,
+      queue: CheckSchema,
+      rate_limiter: CheckSchema,
+    }),
+  })
+  .openapi("Health");
+
+function healthRoute(path: string) {
+  return createRoute({
+    method: "get",
+    path,
+    tags: ["Health"],
+    summary: "Service health: D1, KV, the queue binding and the Durable Object",
+    responses: {
+      200: jsonContent(
+        z.object({ success: z.literal(true), message: z.string(), data: HealthSchema }),
+        "Every dependency answered",
+      ),
+      503: jsonContent(
+        z.object({
+          success: z.literal(false),
+          message: z.string(),
+          error: z.literal("service_unavailable"),
+          data: HealthSchema,
+        }),
+        "At least one dependency failed; `data.checks` says which",
+      ),
+    },
+  });
+}
+
+export const health = healthRoute("/health");

@@ -1,0 +1,117 @@
+/**
+ * Request schemas for users: field rules shared by registration, login and profile updates.
+ * Messages follow Django REST framework so clients of the replaced services see familiar text.
+ */
+import { z } from "@hono/zod-openapi";
+import { PASSWORD_MAX_LENGTH, passwordPolicyErrors } from "../../auth/passwords";
+import { PreferencesInputSchema } from "../preferences/preferences.schemas";
+import { UserObjectSchema } from "./user-object";
+
+/** Trimmed and lower-cased before it is checked or stored. */
+export const emailField = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254, { error: "Ensure this field has no more than 254 characters." })
+  .pipe(z.email({ error: "Enter a valid email address." }))
+  .openapi({ example: "ada@example.com" });
+
+export const usernameField = z
+  .string()
+  .trim()
+  .min(1, { abort: true })
+  .max(150)
+  .regex(/^[\p{L}\p{N}_.@+-]+$/u, {
+    error:
+      "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.",
+  })
+  .openapi({ example: "ada" });
+
+export const nameField = z.string().trim().max(150).openapi({ example: "Ada Lovelace" });
+
+export const pushTokenField = z.string().trim().min(1).max(4096);
+
+/** A new password: policy checks need the other fields, so they run in the object's refinement. */
+export const newPasswordField = z
+  .string()
+  .max(PASSWORD_MAX_LENGTH)
+  .openapi({ format: "password", example: "correct horse battery staple" });
+
+const PASSWORDS_MISMATCH = "The two password fields didn't match.";
+
+export const RegisterBodySchema = z
+  .object({
+    email: emailField,
+    password: newPasswordField,
+    /** Confirmation fields of the replaced services; when present they must match. */
+    password2: z.string().max(PASSWORD_MAX_LENGTH).optional(),
+    password_confirm: z.string().max(PASSWORD_MAX_LENGTH).optional(),
+    name: nameField.optional(),
+    username: usernameField.nullable().optional(),
+    push_token: pushTokenField.nullable().optional(),
+    preferences: PreferencesInputSchema.optional(),
+  })
+  .superRefine((body, ctx) => {
+    for (const message of passwordPolicyErrors(body.password, body)) {
+      ctx.addIssue({ code: "custom", path: ["password"], message });
+    }
+    for (const field of ["password2", "password_confirm"] as const) {
+      if (body[field] !== undefined && body[field] !== body.password) {
+        ctx.addIssue({ code: "custom", path: [field], message: PASSWORDS_MISMATCH });
+      }
+    }
+    const start = body.preferences?.quiet_hours_start;
+    const end = body.preferences?.quiet_hours_end;
+    if ((start == null) !== (end == null)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["preferences", start == null ? "quiet_hours_start" : "quiet_hours_end"],
+        message: "Quiet hours need both a start and an end.",
+      });
+    }
+  })
+  .openapi("RegisterRequest");
+
+export const TokenPairSchema = z
+  .object({
+    user: UserObjectSchema,
+    access_token: z.string(),
+    refresh_token: z.string(),
+    token_type: z.literal("Bearer"),
+    expires_in: z.number().int().openapi({ description: "Access token lifetime in seconds." }),
+  })
+  .openapi("TokenPair");
+
+const profileFields = {
+  email: emailField,
+  name: nameField,
+  username: usernameField.nullable(),
+  push_token: pushTokenField.nullable(),
+  preferences: PreferencesInputSchema.pick({ email: true, push: true }),
+  /** Required to change the email address, so a stolen access token cannot take the account over. */
+  current_password: z.string().max(1024).openapi({ format: "password" }),
+};
+
+/** PUT replaces the profile: email and name are required, omitted optional fields are cleared. */
+export const ProfilePutSchema = z
+  .object({
+    email: profileFields.email,
+    name: profileFields.name,
+    username: profileFields.username.optional(),
+    push_token: profileFields.push_token.optional(),
+    preferences: profileFields.preferences.optional(),
+    current_password: profileFields.current_password.optional(),
+  })
+  .openapi("ProfileReplace");
+
+export const ProfilePatchSchema = z
+  .object({
+    email: profileFields.email,
+    name: profileFields.name,
+    username: profileFields.username,
+    push_token: profileFields.push_token,
+    preferences: profileFields.preferences,
+    current_password: profileFields.current_password,
+  })
+  .partial()
+  .openapi("ProfileUpdate");

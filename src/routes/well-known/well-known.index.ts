@@ -1,0 +1,34 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { publicJwks } from "../../auth/jwt";
+import { createRouter, jsonContent } from "../openapi";
+
+const JwksSchema = z
+  .object({
+    keys: z.array(
+      z.object({
+        kty: z.literal("EC"),
+        crv: z.literal("P-256"),
+        x: z.string(),
+        y: z.string(),
+        kid: z.string(),
+        alg: z.literal("ES256"),
+        use: z.literal("sig"),
+      }),
+    ),
+  })
+  .openapi("JWKS");
+
+export const jwks = createRoute({
+  method: "get",
+  path: "/.well-known/jwks.json",
+  tags: ["Auth"],
+  summary: "Public keys that verify access tokens (JWKS)",
+  description:
+    "Plain JWKS (RFC 7517), not wrapped in the envelope, so standard JWT libraries can fetch it.",
+  responses: { 200: jsonContent(JwksSchema, "The key set") },
+});
+
+export const wellKnownRouter = createRouter().openapi(jwks, (c) => {
+  c.header("Cache-Control", "public, max-age=300");
+  return c.json(publicJwks(c.get("config")), 200);
+});

@@ -1,0 +1,60 @@
+/**
+ * The Worker's other entry points: the cron's housekeeping and the queue dispatcher.
+ */
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  getQueueResult,
+} from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { sessions } from "../src/db/schema";
+import { SESSION_RETENTION_MS } from "../src/housekeeping";
+import worker from "../src/index";
+import { db, register, sessionsFor } from "./helpers/users";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("scheduled housekeeping", () => {
+  it("deletes sessions long expired or long revoked, and keeps the rest", async () => {
+    const expired = await register();
+    const revoked = await register();
+    const current = await register();
+    const longAgo = new Date(Date.now() - SESSION_RETENTION_MS - 60_000);
+    await db().update(sessions).set({ expiresAt: longAgo }).where(eq(sessions.userId, expired.id));
+    await db()
+      .update(sessions)
+      .set({ revokedAt: longAgo, revokedReason: "logout" })
+      .where(eq(sessions.userId, revoked.id));
+
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    const controller = createScheduledController({
+      scheduledTime: new Date(),
+      cron: "*/5 * * * *",
+    });
+    await worker.scheduled(controller, env);
+
+    expect(await sessionsFor(expired.id)).toHaveLength(0);
+    expect(await sessionsFor(revoked.id)).toHaveLength(0);
+    expect(await sessionsFor(current.id)).toHaveLength(1);
+  });
+});
+
+describe("queue dispatch", () => {
+  it("retries, never acknowledges, a batch from a queue it has no consumer for", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const batch = createMessageBatch("unknown-queue", [
+      { id: "m1", timestamp: new Date(), attempts: 1, body: { hello: "world" } },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.ackAll).toBe(false);
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryBatch.retry).toBe(true);
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * Calling the Worker the way clients do: HTTP through `exports.default.fetch`, or through the
+ * exported handler with changed vars (a different configuration, same real bindings).
+ */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
+import worker from "../../src/index";
+
+export const BASE = "http://localhost/api/v1";
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface Envelope<T = Record<string, unknown>> {
+  success: boolean;
+  message: string;
+  data: T;
+  error?: string;
+  details?: Record<string, string[]>;
+}
+
+type Body = Record<string, unknown> | unknown[] | string | undefined;
+
+export function request(
+  method: string,
+  path: string,
+  options: { body?: Body; token?: string; headers?: Record<string, string> } = {},
+): Request {
+  const headers = new Headers(options.headers);
+  if (options.token) headers.set("Authorization", `Bearer ${options.token}`);
+  let body: string | undefined;
+  if (typeof options.body === "string") body = options.body;
+  else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
+  }
+  const url = path.startsWith("http") ? path : `${BASE}${path}`;
+  return new Request(url, { method, headers, body });
+}
+
+async function read<T>(res: Response): Promise<ApiResponse<T>> {
+  const text = await res.text();
+  let body: unknown = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return { status: res.status, headers: res.headers, body: body as T, text };
+}
+
+/** Sends a request to the Worker as deployed (the default export, wrangler.toml vars). */
+export async function call<T = Envelope>(
+  method: string,
+  path: string,
+  options: { body?: Body; token?: string; headers?: Record<string, string> } = {},
+): Promise<ApiResponse<T>> {
+  return read<T>(await exports.default.fetch(request(method, path, options)));
+}
+
+/**
+ * Sends a request with some vars or bindings replaced, e.g. a shorter grace window or a missing
+ * secret. Waits for `ctx.waitUntil` work so the test sees its effects.
+ */
+export async function callWith<T = Envelope>(
+  overrides: Partial<Record<keyof Env, unknown>>,
+  req: Request,
+): Promise<ApiResponse<T>> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(req, { ...env, ...overrides } as Env, ctx);
+  await waitOnExecutionContext(ctx);
+  return read<T>(res);
+}
+
+/** Asserts the error envelope: status, stable code, and nothing but the documented fields. */
+export function expectError(res: ApiResponse, status: number, code: string) {
+  expect(res.status, res.text).toBe(status);
+  const body = res.body as Envelope;
+  expect(body.success).toBe(false);
+  expect(body.error).toBe(code);
+  expect(typeof body.message).toBe("string");
+  for (const key of Object.keys(body)) {
+    expect(["success", "message", "error", "details"]).toContain(key);
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Test data: every test makes its own users with unique emails, through the public API.
+ */
+import { env } from "cloudflare:workers";
+import { and, desc, eq } from "drizzle-orm";
+import { expect } from "vitest";
+import { getDb } from "../../src/db/client";
+import { auditLog, outbox, sessions, users } from "../../src/db/schema";
+import { call, type Envelope } from "./api";
+
+export const PASSWORD = "violet-Harbor-42";
+
+export function uniqueEmail(prefix = "user"): string {
+  return `${prefix}-${crypto.randomUUID()}@example.com`;
+}
+
+export interface TokenPair {
+  user: {
+    id: string;
+    user_id: string;
+    email: string;
+    username: string | null;
+    name: string;
+    role: string;
+    is_active: boolean;
+    email_verified: boolean;
+    push_token: string | null;
+    preferences: { email: boolean; push: boolean };
+    created_at: string;
+    updated_at: string;
+    last_login_at: string | null;
+  };
+  access_token: string;
+  refresh_token: string;
+  token_type: string;
+  expires_in: number;
+}
+
+export interface TestUser extends TokenPair {
+  email: string;
+  password: string;
+  id: string;
+}
+
+export async function register(fields: Record<string, unknown> = {}): Promise<TestUser> {
+  const email = (fields.email as string | undefined) ?? uniqueEmail();
+  const password = (fields.password as string | undefined) ?? PASSWORD;
+  const res = await call<Envelope<TokenPair>>("POST", "/users/", {
+    body: { email, password, ...fields },
+  });
+  expect(res.status, res.text).toBe(201);
+  return { ...res.body.data, email: res.body.data.user.email, password, id: res.body.data.user.id };
+}
+
+export async function login(email: string, password = PASSWORD) {
+  return call<Envelope<TokenPair>>("POST", "/auth/login/", { body: { email, password } });
+}
+
+export const db = () => getDb(env);
+
+export async function userRow(id: string) {
+  const [row] = await db().select().from(users).where(eq(users.id, id));
+  return row;
+}
+
+export async function outboxFor(userId: string, type?: string) {
+  const rows = await db().select().from(outbox).orderBy(desc(outbox.createdAt));
+  return rows
+    .map((r) => ({
+      ...r,
+      event: JSON.parse(r.payload) as { type: string; data: Record<string, unknown> },
+    }))
+    .filter((r) => r.event.data.user_id === userId && (!type || r.type === type));
+}
+
+export async function auditFor(userId: string, action?: string) {
+  return db()
+    .select()
+    .from(auditLog)
+    .where(
+      action
+        ? and(eq(auditLog.userId, userId), eq(auditLog.action, action))
+        : eq(auditLog.userId, userId),
+    )
+    .orderBy(desc(auditLog.createdAt));
+}
+
+export async function sessionsFor(userId: string) {
+  return db().select().from(sessions).where(eq(sessions.userId, userId));
+}
+
+/** Decodes a JWT's payload without verifying it (for asserting claims). */
+export function claims(token: string): Record<string, unknown> {
+  const part = token.split(".")[1] ?? "";
+  return JSON.parse(atob(part.replaceAll("-", "+").replaceAll("_", "/")));
+}

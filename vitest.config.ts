@@ -1,0 +1,54 @@
+import { pbkdf2Sync } from "node:crypto";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { generateSigningKeys } from "./scripts/keys.ts";
+
+/**
+ * Django `pbkdf2_sha256$…` hashes computed by Node's OpenSSL, an implementation independent of the
+ * Worker's, so the tests check our PBKDF2 against it (including above 100,000 iterations).
+ */
+function djangoHashes() {
+  const password = "lètmein-€-imported";
+  const hash = (iterations: number, salt: string) =>
+    `pbkdf2_sha256$${iterations}$${salt}$${pbkdf2Sync(password, salt, iterations, 32, "sha256").toString("base64")}`;
+  return JSON.stringify({
+    password,
+    hashes: {
+      django_3_2: hash(260_000, "seasaltSEASALT12"),
+      django_5_1: hash(870_000, "Xk2vB9qLz0pR7sTw"),
+      at_limit: hash(100_000, "limitlimitlimit1"),
+      above_limit: hash(100_001, "limitlimitlimit2"),
+    },
+  });
+}
+
+// Tests run inside workerd with the bindings of wrangler.toml: real local D1, KV, Queues and the
+// Durable Object. Secrets are generated here, fresh for every run.
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("./migrations");
+  const keys = await generateSigningKeys("test-key");
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            TEST_DJANGO_HASHES: djangoHashes(),
+            JWT_PRIVATE_KEY: keys.privateJwk,
+            JWT_PUBLIC_KEYS: keys.publicJwks,
+            SERVICE_KEYS: "dev-service:dev-service-key,other-service:other-service-key",
+          },
+          // A real D1 database without migrations, to exercise genuine database failures.
+          d1Databases: { EMPTY_DB: "empty-db" },
+        },
+      }),
+    ],
+    test: {
+      setupFiles: ["./test/setup/apply-migrations.ts"],
+      testTimeout: 20_000,
+      // The Worker logs a JSON line per request; show logs only for tests that fail.
+      silent: "passed-only" as const,
+    },
+  };
+});
