@@ -27,6 +27,14 @@ function djangoHashes() {
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   const keys = await generateSigningKeys("test-key");
+  const secrets = {
+    JWT_PRIVATE_KEY: keys.privateJwk,
+    JWT_PUBLIC_KEYS: keys.publicJwks,
+    SERVICE_KEYS: "dev-service:dev-service-key,other-service:other-service-key",
+  };
+  // Wrangler checks `[secrets] required` against process.env (or .dev.vars) and warns otherwise;
+  // the bindings below are what the tests actually use, whatever .dev.vars holds.
+  Object.assign(process.env, secrets);
   return {
     plugins: [
       cloudflareTest({
@@ -35,9 +43,7 @@ export default defineConfig(async () => {
           bindings: {
             TEST_MIGRATIONS: migrations,
             TEST_DJANGO_HASHES: djangoHashes(),
-            JWT_PRIVATE_KEY: keys.privateJwk,
-            JWT_PUBLIC_KEYS: keys.publicJwks,
-            SERVICE_KEYS: "dev-service:dev-service-key,other-service:other-service-key",
+            ...secrets,
           },
           // A real D1 database without migrations, to exercise genuine database failures.
           d1Databases: { EMPTY_DB: "empty-db" },
