@@ -46,7 +46,8 @@ CREATE TABLE `outbox` (
 	`payload` text NOT NULL,
 	`created_at` integer NOT NULL,
 	`published_at` integer,
-	`attempts` integer DEFAULT 0 NOT NULL
+	`attempts` integer DEFAULT 0 NOT NULL,
+	`locked_until` integer
 );
 --> statement-breakpoint
 CREATE INDEX `outbox_unpublished_idx` ON `outbox` (`published_at`,`created_at`);--> statement-breakpoint
@@ -90,6 +91,15 @@ CREATE TABLE `push_tokens` (
 CREATE UNIQUE INDEX `push_tokens_token_unique` ON `push_tokens` (`token`);--> statement-breakpoint
 CREATE UNIQUE INDEX `push_tokens_device_unique` ON `push_tokens` (`user_id`,`device_id`,`platform`);--> statement-breakpoint
 CREATE INDEX `push_tokens_user_idx` ON `push_tokens` (`user_id`,`is_active`);--> statement-breakpoint
+CREATE TABLE `refresh_tokens` (
+	`token_hash` text PRIMARY KEY NOT NULL,
+	`session_id` text NOT NULL,
+	`issued_at` integer NOT NULL,
+	`discarded_at` integer,
+	FOREIGN KEY (`session_id`) REFERENCES `sessions`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `refresh_tokens_session_idx` ON `refresh_tokens` (`session_id`);--> statement-breakpoint
 CREATE TABLE `sessions` (
 	`id` text PRIMARY KEY NOT NULL,
 	`user_id` text NOT NULL,
@@ -114,6 +124,7 @@ CREATE TABLE `users` (
 	`id` text PRIMARY KEY NOT NULL,
 	`email` text NOT NULL,
 	`username` text,
+	`username_key` text,
 	`name` text DEFAULT '' NOT NULL,
 	`password_hash` text NOT NULL,
 	`role` text DEFAULT 'user' NOT NULL,
@@ -128,5 +139,5 @@ CREATE TABLE `users` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `users_email_unique` ON `users` (`email`);--> statement-breakpoint
-CREATE UNIQUE INDEX `users_username_lower_unique` ON `users` (lower("username"));--> statement-breakpoint
+CREATE UNIQUE INDEX `users_username_key_unique` ON `users` (`username_key`);--> statement-breakpoint
 CREATE INDEX `users_created_at_idx` ON `users` (`created_at`);

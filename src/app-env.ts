@@ -12,6 +12,8 @@ export interface AppVariables {
   /** `CF-Connecting-IP`, or null outside Cloudflare's edge (tests, some local tools). */
   clientIp: string | null;
   userAgent: string | null;
+  /** Outbox events written by this request, published after the response. */
+  eventIds: string[];
   /** Set by `requireUser` for bearer-authenticated routes. */
   auth: AccessClaims;
 }

@@ -11,11 +11,14 @@ import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./app-env";
 import { getConfig } from "./config";
 import { ApiError, errorResponse, handleError } from "./errors";
+import { publishAfterResponse } from "./events/outbox";
 import { jsonBody } from "./middleware/json-body";
 import { requestContext } from "./middleware/request-context";
 import { authRouter } from "./routes/auth/auth.index";
+import { devRouter } from "./routes/dev/dev.index";
 import { healthRouter } from "./routes/health/health.index";
 import { createRouter } from "./routes/openapi";
+import { sessionsRouter } from "./routes/sessions/sessions.index";
 import { usersRouter } from "./routes/users/users.index";
 import { wellKnownRouter } from "./routes/well-known/well-known.index";
 
@@ -81,16 +84,19 @@ export function createApp() {
 
   app.use("*", requestContext);
   app.use("*", config);
+  app.use("*", publishAfterResponse);
   app.use("*", secureHeaders());
   app.use("*", corsFromConfig);
   app.use("*", noStore);
   app.use("*", jsonBody);
 
   app.route(API_BASE, usersRouter);
+  app.route(API_BASE, sessionsRouter);
   app.route(API_BASE, authRouter);
   app.route(API_BASE, healthRouter);
   app.route("/", healthRouter);
   app.route("/", wellKnownRouter);
+  app.route("/", devRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

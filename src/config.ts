@@ -131,6 +131,8 @@ const configSchema = z
     ACCESS_TOKEN_LIFETIME_MINUTES: integer(15, 1, 24 * 60),
     REFRESH_TOKEN_LIFETIME_DAYS: integer(30, 1, 365),
     REFRESH_TOKEN_REUSE_GRACE_SECONDS: integer(10, 0, 300),
+    EMAIL_VERIFICATION_TOKEN_LIFETIME_HOURS: integer(24, 1, 24 * 14),
+    PASSWORD_RESET_TOKEN_LIFETIME_MINUTES: integer(60, 5, 24 * 60),
     JWT_ISSUER: text("user-service"),
     JWT_AUDIENCE: text("user-service"),
     JWT_PRIVATE_KEY: json(privateJwk, "an EC P-256 private JWK with a kid"),
@@ -172,6 +174,10 @@ const configSchema = z
       accessTokenTtlSeconds: env.ACCESS_TOKEN_LIFETIME_MINUTES * 60,
       refreshTokenTtlSeconds: env.REFRESH_TOKEN_LIFETIME_DAYS * 24 * 60 * 60,
       refreshReuseGraceSeconds: env.REFRESH_TOKEN_REUSE_GRACE_SECONDS,
+      oneTimeTokenTtlMs: {
+        email_verification: env.EMAIL_VERIFICATION_TOKEN_LIFETIME_HOURS * 60 * 60 * 1000,
+        password_reset: env.PASSWORD_RESET_TOKEN_LIFETIME_MINUTES * 60 * 1000,
+      },
       jwt: {
         issuer: env.JWT_ISSUER,
         audience: env.JWT_AUDIENCE,

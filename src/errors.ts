@@ -7,7 +7,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import type { AppEnv } from "./app-env";
-import { log } from "./logging";
+import { errorDetail, log } from "./logging";
 
 export const ERROR_STATUS = {
   validation_failed: 400,
@@ -116,12 +116,10 @@ export const handleError: ErrorHandler<AppEnv> = (err, c) => {
   const apiError = toApiError(err);
   if (apiError.status >= 500) {
     // The cause goes to the log (with the correlation id), never to the client.
-    const cause = apiError.cause ?? err;
     log("error", "request_failed", {
       correlation_id: c.get("correlationId"),
       error: apiError.code,
-      detail: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause),
-      stack: cause instanceof Error ? cause.stack : undefined,
+      detail: errorDetail(apiError.cause ?? err),
     });
   }
   return errorResponse(apiError);

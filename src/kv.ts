@@ -9,7 +9,17 @@ const KV_MIN_TTL_SECONDS = 60;
 export const kvKeys = {
   /** Present while access tokens of a revoked session could still be unexpired. */
   revokedSession: (sid: string) => `revoked-session:${sid}`,
+  /**
+   * Local dev mailbox (DEV_TOOLS only): one key per event, listed by recipient. The inverted
+   * timestamp makes KV's lexicographic listing return the newest first.
+   */
+  devMailboxPrefix: (email: string) => `dev-mailbox:${email}:`,
+  devMailboxMessage: (email: string, occurredAt: string, eventId: string) =>
+    `dev-mailbox:${email}:${String(9_999_999_999_999 - Date.parse(occurredAt)).padStart(13, "0")}:${eventId}`,
 } as const;
+
+/** Dev mailbox messages disappear after three days. */
+export const DEV_MAILBOX_TTL_SECONDS = 3 * 24 * 60 * 60;
 
 /**
  * How long a revoked session id must stay on the deny-list: until the last access token issued

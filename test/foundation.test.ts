@@ -244,13 +244,26 @@ describe("configuration", () => {
 
 describe("internal errors", () => {
   it("answers a bare 500 envelope without SQL, stack or messages", async () => {
-    vi.spyOn(console, "error").mockImplementation(() => {});
+    const logged: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: string) => {
+      logged.push(line);
+    });
+    const email = uniqueEmail("logged");
     // A real D1 database that has no tables: the login query fails inside D1.
     const res = await callWith(
       { DB: env.EMPTY_DB },
-      request("POST", "/auth/login/", { body: { email: uniqueEmail(), password: PASSWORD } }),
+      request("POST", "/auth/login/", {
+        body: { email, password: PASSWORD },
+        headers: { "X-Correlation-ID": "fail-1" },
+      }),
     );
     expectError(res, 500, "internal_error");
     expect(res.text).not.toMatch(/select|sqlite|no such table|users|stack|at /i);
+    // The log names the failure and the request, but not the query's parameters.
+    const entry = logged.map((l) => JSON.parse(l)).find((e) => e.msg === "request_failed");
+    expect(entry).toMatchObject({ correlation_id: "fail-1", error: "internal_error" });
+    expect(entry.detail).toContain("no such table");
+    expect(logged.join("\n")).not.toContain(email);
+    expect(logged.join("\n")).not.toMatch(/params:/i);
   });
 });

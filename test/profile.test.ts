@@ -5,9 +5,11 @@ import { env } from "cloudflare:workers";
 import { count, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { auditLog, outbox, preferences, users } from "../src/db/schema";
+import { kvKeys } from "../src/kv";
 import { call, type Envelope, expectError } from "./helpers/api";
 import {
   auditFor,
+  claims,
   db,
   login,
   outboxFor,
@@ -247,8 +249,7 @@ describe("DELETE (deactivation)", () => {
     const user = await register();
     await call("DELETE", "/users/me/", { token: user.access_token });
     // Simulate a location the KV write has not reached yet.
-    const keys = await env.KV.list({ prefix: "revoked-session:" });
-    for (const key of keys.keys) await env.KV.delete(key.name);
+    await env.KV.delete(kvKeys.revokedSession(claims(user.access_token).sid as string));
     expectError(
       await call("GET", "/users/me/", { token: user.access_token }),
       401,

@@ -1,11 +1,14 @@
 /**
  * POST /auth/refresh/ — rotation, the grace window, replay detection and concurrency.
  */
+import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { users } from "../src/db/schema";
 import { call, callWith, type Envelope, expectError, request } from "./helpers/api";
 import {
   auditFor,
   claims,
+  db,
   outboxFor,
   register,
   sessionsFor,
@@ -132,6 +135,41 @@ describe("replay of a rotated token", () => {
   });
 });
 
+describe("replay of an older token", () => {
+  it("revokes the session even after several rotations (a thief refreshed twice)", async () => {
+    const user = await register();
+    const a = (await refresh(user.refresh_token)).body.data;
+    advance(11_000);
+    const b = (await refresh(a.refresh_token)).body.data;
+    advance(22_000);
+    // The victim comes back with the first token, two generations old.
+    expectError(await refresh(user.refresh_token), 401, "refresh_token_reused");
+    expectError(await refresh(b.refresh_token), 401, "invalid_token");
+    expectError(await profile(b.access_token), 401, "invalid_token");
+    expect(await auditFor(user.id, "refresh_token_reused")).toHaveLength(1);
+  });
+
+  it("never revokes a session for a token nobody issued", async () => {
+    const user = await register();
+    for (const garbage of ["x".repeat(43), `${user.refresh_token}x`, user.refresh_token.slice(1)]) {
+      expectError(await refresh(garbage), 401, "invalid_token");
+    }
+    expect((await refresh(user.refresh_token)).status).toBe(200);
+    expect(await auditFor(user.id, "refresh_token_reused")).toHaveLength(0);
+  });
+
+  it("refuses, without revoking, the token a grace-window replay replaced", async () => {
+    const user = await register();
+    const lost = (await refresh(user.refresh_token)).body.data;
+    const regranted = (await refresh(user.refresh_token)).body.data;
+    advance(11_000);
+    // The response the client thought it lost turns up later: refused, but not a theft signal.
+    expectError(await refresh(lost.refresh_token), 401, "invalid_token");
+    expect((await refresh(regranted.refresh_token)).status).toBe(200);
+    expect(await auditFor(user.id, "refresh_token_reused")).toHaveLength(0);
+  });
+});
+
 describe("concurrent refreshes", () => {
   it("cannot both succeed outside the grace window (grace 0): one wins, the replay is caught", async () => {
     const user = await register();
@@ -164,6 +202,15 @@ describe("deactivated accounts", () => {
   it("cannot refresh", async () => {
     const user = await register();
     await call("DELETE", "/users/profile/", { token: user.access_token });
+    expectError(await refresh(user.refresh_token), 401, "invalid_token");
+  });
+
+  it("cannot refresh even when the session itself was never revoked", async () => {
+    const user = await register();
+    const rotated = (await refresh(user.refresh_token)).body.data;
+    await db().update(users).set({ isActive: false }).where(eq(users.id, user.id));
+    expectError(await refresh(rotated.refresh_token), 401, "invalid_token");
+    // Nor through the grace path with the previous token.
     expectError(await refresh(user.refresh_token), 401, "invalid_token");
   });
 });

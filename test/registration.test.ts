@@ -104,7 +104,6 @@ describe("registration", () => {
       version: 1,
       data: { user_id: user.id, email: user.email, username: user.username, name: "Ada Lovelace" },
     });
-    expect(created?.publishedAt).toBeNull();
     expect(await auditFor(user.id, "register")).toHaveLength(1);
   });
 
@@ -241,6 +240,15 @@ describe("registration conflicts", () => {
     });
     expectError(res, 409, "username_taken");
     expect(await counts()).toEqual(before);
+  });
+
+  it("compares usernames case-insensitively beyond ASCII", async () => {
+    const suffix = crypto.randomUUID().slice(0, 8);
+    await register({ username: `Émile${suffix}` });
+    const res = await call("POST", "/users/", {
+      body: { email: uniqueEmail(), password: PASSWORD, username: `émile${suffix}` },
+    });
+    expectError(res, 409, "username_taken");
   });
 
   it("lets only one of two concurrent registrations of an email succeed", async () => {

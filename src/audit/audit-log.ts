@@ -7,12 +7,19 @@ import { auditLog } from "../db/schema";
 
 export const AUDIT_ACTIONS = [
   "register",
+  "registration_duplicate",
   "login_success",
   "login_failure",
   "logout",
   "refresh_token_reused",
+  "session_revoked",
   "profile_updated",
   "email_changed",
+  "email_verification_requested",
+  "email_verified",
+  "password_changed",
+  "password_reset_requested",
+  "password_reset",
   "account_deactivated",
 ] as const;
 
@@ -23,12 +30,19 @@ export interface RequestMeta {
   ip: string | null;
   userAgent: string | null;
   correlationId: string;
+  /** Ids of the outbox events this request writes, published after the response. */
+  eventIds: string[];
 }
 
 export function auditEntry(
   db: Db,
   meta: RequestMeta,
   entry: {
+    /**
+     * Normally random. A one-time token's use passes the token's id: the primary key then makes a
+     * second use of the same token fail its whole batch (see auth/one-time-tokens.ts).
+     */
+    id?: string;
     userId: string | null;
     action: AuditAction;
     metadata?: Record<string, unknown>;
@@ -36,7 +50,7 @@ export function auditEntry(
   },
 ) {
   return db.insert(auditLog).values({
-    id: crypto.randomUUID(),
+    id: entry.id ?? crypto.randomUUID(),
     userId: entry.userId,
     action: entry.action,
     ip: meta.ip,

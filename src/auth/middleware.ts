@@ -6,7 +6,7 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
 import { ApiError } from "../errors";
-import { log } from "../logging";
+import { errorDetail, log } from "../logging";
 import { verifyAccessToken } from "./jwt";
 import { isSessionDenied } from "./sessions";
 
@@ -52,7 +52,7 @@ export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
   } catch (err) {
     log("error", "deny_list_unavailable", {
       correlation_id: c.get("correlationId"),
-      detail: String(err),
+      detail: errorDetail(err),
     });
     throw new ApiError("service_unavailable", "Authentication is temporarily unavailable");
   }

@@ -13,6 +13,9 @@ export const WEBCRYPTO_PBKDF2_MAX_ITERATIONS = 100_000;
 /** Refuse absurd counts from a corrupted or hostile stored hash instead of burning CPU on them. */
 const MAX_ITERATIONS = 10_000_000;
 const KEY_BYTES = 32;
+/** The input buffer sizes of the WebAssembly module (src/auth/wasm/pbkdf2-sha256.ts). */
+const WASM_MAX_PASSWORD_BYTES = 4096;
+const WASM_MAX_SALT_BYTES = 1024;
 
 interface Pbkdf2Exports {
   memory: WebAssembly.Memory;
@@ -31,6 +34,10 @@ function wasm(): Pbkdf2Exports {
 }
 
 function wasmPbkdf2(password: Uint8Array, salt: Uint8Array, iterations: number): Uint8Array {
+  // Checked before copying: an oversized input would overwrite the module's other data.
+  if (password.byteLength > WASM_MAX_PASSWORD_BYTES || salt.byteLength > WASM_MAX_SALT_BYTES) {
+    throw new RangeError("pbkdf2 input too long");
+  }
   const exports = wasm();
   const input = exports.inputPointer();
   const heap = new Uint8Array(exports.memory.buffer);
@@ -83,7 +90,13 @@ export async function verifyDjangoPbkdf2(encoded: string, password: string): Pro
   const [, rounds, salt, expected] = match;
   const iterations = Number(rounds);
   if (!salt || !expected || iterations < 1 || iterations > MAX_ITERATIONS) return false;
-  const derived = await pbkdf2Sha256(password, salt, iterations);
+  let derived: Uint8Array;
+  try {
+    derived = await pbkdf2Sha256(password, salt, iterations);
+  } catch (err) {
+    if (err instanceof RangeError) return false;
+    throw err;
+  }
   let binary = "";
   for (const b of derived) binary += String.fromCharCode(b);
   const actual = encoder.encode(btoa(binary));

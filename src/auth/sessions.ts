@@ -3,9 +3,12 @@
  *
  * One session per login. Its refresh token is opaque and stored only as a SHA-256. Each refresh
  * rotates it with one conditional UPDATE, so of two concurrent refreshes of the same token exactly
- * one rotates it. Presenting the previous token again is either a client that lost the response
- * (inside the grace window: it gets a fresh pair) or a replay of a stolen token (after the window:
- * the whole session is revoked and the event audited).
+ * one rotates it. Every hash a session ever issued is kept (`refresh_tokens`), so any earlier token
+ * presented again is recognised:
+ * - the previous token inside the grace window is a client that lost the response: it gets a pair;
+ * - any other earlier token is a replay — someone else may hold the session — and the whole
+ *   session is revoked, audited and announced;
+ * - a token nobody issued is just invalid (so garbage cannot be used to revoke others' sessions).
  *
  * Revocation is recorded in D1 and the session id is put on a KV deny-list that the auth
  * middleware checks, because access tokens are stateless and would otherwise live until they expire.
@@ -14,11 +17,11 @@ import { and, eq, gt, isNull, ne, sql } from "drizzle-orm";
 import { auditEntry, type RequestMeta } from "../audit/audit-log";
 import type { Config } from "../config";
 import type { Db } from "../db/client";
-import { sessions, users } from "../db/schema";
+import { refreshTokens, sessions, users } from "../db/schema";
 import { ApiError } from "../errors";
 import { outboxEvent } from "../events/outbox";
 import { kvKeys, revokedSessionTtl } from "../kv";
-import { log } from "../logging";
+import { errorDetail, log } from "../logging";
 import { selectUserWithPreferences, type UserWithPreferences } from "../routes/users/user-object";
 import { randomToken, sha256Hex } from "./tokens";
 
@@ -36,37 +39,28 @@ export const REVOCATION_REASONS = [
 ] as const;
 export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 
+const invalidRefreshToken = () =>
+  new ApiError("invalid_token", "Refresh token is invalid or expired");
+
+/** The SQL condition "this session's user is active". */
+const userIsActive = sql`exists (select 1 from ${users} where ${users.id} = ${sessions.userId} and ${users.isActive} = 1)`;
+
 export interface NewSession {
   sessionId: string;
   refreshToken: string;
-  /** The INSERT, to run in the caller's batch. */
-  insert: ReturnType<typeof insertSession>;
+  /** The INSERTs (session, first token), to run in the caller's batch. */
+  inserts: readonly [ReturnType<typeof insertSession>, ReturnType<typeof recordToken>];
 }
 
-function insertSession(
-  db: Db,
-  values: {
-    id: string;
-    userId: string;
-    hash: string;
-    meta: RequestMeta;
-    now: Date;
-    expiresAt: Date;
-  },
-) {
-  return db.insert(sessions).values({
-    id: values.id,
-    userId: values.userId,
-    refreshTokenHash: values.hash,
-    expiresAt: values.expiresAt,
-    createdAt: values.now,
-    lastUsedAt: values.now,
-    ip: values.meta.ip,
-    userAgent: values.meta.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
-  });
+function insertSession(db: Db, values: typeof sessions.$inferInsert) {
+  return db.insert(sessions).values(values);
 }
 
-/** A new session for a login or registration; the caller commits `insert` with its other writes. */
+function recordToken(db: Db, tokenHash: string, sessionId: string, now: Date) {
+  return db.insert(refreshTokens).values({ tokenHash, sessionId, issuedAt: now });
+}
+
+/** A new session for a login or registration; the caller commits `inserts` with its other writes. */
 export async function newSession(
   db: Db,
   config: Config,
@@ -76,15 +70,24 @@ export async function newSession(
 ): Promise<NewSession> {
   const refreshToken = randomToken();
   const sessionId = crypto.randomUUID();
-  const insert = insertSession(db, {
-    id: sessionId,
-    userId,
-    hash: await sha256Hex(refreshToken),
-    meta,
-    now,
-    expiresAt: new Date(now.getTime() + config.refreshTokenTtlSeconds * 1000),
-  });
-  return { sessionId, refreshToken, insert };
+  const hash = await sha256Hex(refreshToken);
+  return {
+    sessionId,
+    refreshToken,
+    inserts: [
+      insertSession(db, {
+        id: sessionId,
+        userId,
+        refreshTokenHash: hash,
+        expiresAt: new Date(now.getTime() + config.refreshTokenTtlSeconds * 1000),
+        createdAt: now,
+        lastUsedAt: now,
+        ip: meta.ip,
+        userAgent: meta.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
+      }),
+      recordToken(db, hash, sessionId, now),
+    ],
+  };
 }
 
 export interface RotatedSession {
@@ -95,8 +98,7 @@ export interface RotatedSession {
 
 /**
  * Exchanges a refresh token for a new one. Throws `invalid_token` for anything unknown, expired or
- * revoked, and `refresh_token_reused` (after revoking the session) for a replay outside the grace
- * window.
+ * revoked, and `refresh_token_reused` (after revoking the session) for a replayed earlier token.
  */
 export async function rotateRefreshToken(
   db: Db,
@@ -111,9 +113,10 @@ export async function rotateRefreshToken(
   const newHash = await sha256Hex(refreshToken);
   const userAgent = meta.userAgent?.slice(0, USER_AGENT_MAX) ?? null;
 
-  // The common case in one round trip: rotate if the token is current, then read the user through
-  // the new hash (statements in a batch run in order, in one transaction).
-  const [rotated, found] = await db.batch([
+  // The common case in one round trip: rotate if the token is current, record the new hash, and
+  // read the user through it (a batch runs in order, in one transaction; the INSERT ... SELECT
+  // only inserts when the UPDATE did).
+  const [rotated, , found] = await db.batch([
     db
       .update(sessions)
       .set({
@@ -129,99 +132,135 @@ export async function rotateRefreshToken(
           eq(sessions.refreshTokenHash, presentedHash),
           isNull(sessions.revokedAt),
           gt(sessions.expiresAt, now),
-          sql`exists (select 1 from ${users} where ${users.id} = ${sessions.userId} and ${users.isActive} = 1)`,
+          userIsActive,
         ),
       )
       .returning({ id: sessions.id }),
+    db.insert(refreshTokens).select(
+      db
+        .select({
+          tokenHash: sql<string>`${newHash}`.as("token_hash"),
+          sessionId: sessions.id,
+          issuedAt: sql<number>`${now.getTime()}`.as("issued_at"),
+          discardedAt: sql<null>`null`.as("discarded_at"),
+        })
+        .from(sessions)
+        .where(eq(sessions.refreshTokenHash, newHash)),
+    ),
     selectUserWithPreferences(db)
       .innerJoin(sessions, eq(sessions.userId, users.id))
       .where(eq(sessions.refreshTokenHash, newHash)),
   ]);
   const session = rotated[0];
   const user = found[0];
-  if (session && user) {
-    return {
-      sessionId: session.id,
-      refreshToken,
-      user: { user: user.user, preferences: user.preferences },
-    };
-  }
+  if (session && user) return { sessionId: session.id, refreshToken, user };
 
-  // Not the current token. Was it the previous one?
-  const [previous] = await db
+  // Not the current token. Did this service ever issue it, and for which session?
+  const [known] = await db
     .select({
-      id: sessions.id,
+      discardedAt: refreshTokens.discardedAt,
+      sessionId: sessions.id,
       userId: sessions.userId,
+      current: sessions.refreshTokenHash,
+      previous: sessions.previousRefreshTokenHash,
       rotatedAt: sessions.rotatedAt,
       revokedAt: sessions.revokedAt,
       expiresAt: sessions.expiresAt,
+      userActive: users.isActive,
     })
-    .from(sessions)
-    .where(eq(sessions.previousRefreshTokenHash, presentedHash))
+    .from(refreshTokens)
+    .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(refreshTokens.tokenHash, presentedHash))
     .limit(1);
-  if (!previous || previous.revokedAt || previous.expiresAt <= now || !previous.rotatedAt) {
-    throw new ApiError("invalid_token", "Refresh token is invalid or expired");
+  // A deactivated account's tokens are simply dead; so is the current token when it failed to
+  // rotate (which only a deactivated account or an expired session explains).
+  if (
+    !known ||
+    known.revokedAt ||
+    known.expiresAt <= now ||
+    !known.userActive ||
+    known.current === presentedHash
+  ) {
+    throw invalidRefreshToken();
   }
 
-  const graceEnds = previous.rotatedAt.getTime() + config.refreshReuseGraceSeconds * 1000;
-  if (now.getTime() < graceEnds) {
-    // A client that lost the response to its refresh: issue a new pair. `rotatedAt` is left alone
+  const inGrace =
+    known.previous === presentedHash &&
+    known.rotatedAt !== null &&
+    now.getTime() < known.rotatedAt.getTime() + config.refreshReuseGraceSeconds * 1000;
+  if (inGrace) {
+    // A client that lost the response to its refresh: issue a new pair. The token that response
+    // carried is discarded (its holder raced itself, it is not a sign of theft). `rotatedAt` stays,
     // so repeated replays cannot stretch the window.
-    const [regranted, regrantedUser] = await db.batch([
+    const [regranted, , , regrantedUser] = await db.batch([
       db
         .update(sessions)
         .set({ refreshTokenHash: newHash, lastUsedAt: now, ip: meta.ip, userAgent })
         .where(
           and(
-            eq(sessions.id, previous.id),
+            eq(sessions.id, known.sessionId),
+            eq(sessions.refreshTokenHash, known.current),
             eq(sessions.previousRefreshTokenHash, presentedHash),
             isNull(sessions.revokedAt),
-            sql`exists (select 1 from ${users} where ${users.id} = ${sessions.userId} and ${users.isActive} = 1)`,
+            userIsActive,
           ),
         )
         .returning({ id: sessions.id }),
+      db
+        .update(refreshTokens)
+        .set({ discardedAt: now })
+        .where(
+          and(
+            eq(refreshTokens.tokenHash, known.current),
+            sql`exists (select 1 from ${sessions} where ${sessions.id} = ${known.sessionId} and ${sessions.refreshTokenHash} = ${newHash})`,
+          ),
+        ),
+      db.insert(refreshTokens).select(
+        db
+          .select({
+            tokenHash: sql<string>`${newHash}`.as("token_hash"),
+            sessionId: sessions.id,
+            issuedAt: sql<number>`${now.getTime()}`.as("issued_at"),
+            discardedAt: sql<null>`null`.as("discarded_at"),
+          })
+          .from(sessions)
+          .where(eq(sessions.refreshTokenHash, newHash)),
+      ),
       selectUserWithPreferences(db)
         .innerJoin(sessions, eq(sessions.userId, users.id))
         .where(eq(sessions.refreshTokenHash, newHash)),
     ]);
     const again = regranted[0];
     const againUser = regrantedUser[0];
-    if (again && againUser) {
-      return {
-        sessionId: again.id,
-        refreshToken,
-        user: { user: againUser.user, preferences: againUser.preferences },
-      };
-    }
-    throw new ApiError("invalid_token", "Refresh token is invalid or expired");
+    if (again && againUser) return { sessionId: again.id, refreshToken, user: againUser };
+    throw invalidRefreshToken();
   }
 
-  // A replay after the grace window: someone else may hold this session. End it.
+  if (known.discardedAt) throw invalidRefreshToken();
+
+  // A replay of an earlier token outside the grace window: someone else may hold this session.
   const [revoked] = await db.batch([
-    revokeSessions(db, { sessionId: previous.id }, "refresh_token_reused", now),
+    revokeSessions(db, { sessionId: known.sessionId }, "refresh_token_reused", now),
     auditEntry(db, meta, {
-      userId: previous.userId,
+      userId: known.userId,
       action: "refresh_token_reused",
-      metadata: { session_id: previous.id },
+      metadata: { session_id: known.sessionId },
       at: now,
     }),
     outboxEvent(
       db,
       meta,
       "security.refresh_token_reused",
-      { user_id: previous.userId, session_id: previous.id, ip: meta.ip, user_agent: userAgent },
+      { user_id: known.userId, session_id: known.sessionId, ip: meta.ip, user_agent: userAgent },
       now,
     ),
   ]);
-  await denySessions(
-    kv,
-    config,
-    revoked.map((s) => s.id),
-  );
+  await denySessions(kv, config, [known.sessionId, ...revoked.map((s) => s.id)]);
   log("warn", "refresh_token_reused", {
     correlation_id: meta.correlationId,
-    user_id: previous.userId,
-    session_id: previous.id,
+    user_id: known.userId,
+    session_id: known.sessionId,
   });
   throw new ApiError(
     "refresh_token_reused",
@@ -255,15 +294,38 @@ export function revokeSessions(
     .returning({ id: sessions.id });
 }
 
+const DENY_ATTEMPTS = 3;
+
 /**
- * Puts revoked session ids on the KV deny-list for as long as their access tokens may live. KV is
- * eventually consistent: within seconds in the same location, about a minute worldwide.
+ * Puts revoked session ids on the KV deny-list for as long as their access tokens may live,
+ * retrying a failed write: D1 already says "revoked", and a client retrying the request would find
+ * nothing left to revoke, so this is the only chance to deny the tokens quickly. KV is eventually
+ * consistent: seconds in the same location, up to about a minute worldwide.
  */
 export async function denySessions(kv: KVNamespace, config: Config, sessionIds: string[]) {
   const expirationTtl = revokedSessionTtl(config.accessTokenTtlSeconds);
-  await Promise.all(
-    sessionIds.map((sid) => kv.put(kvKeys.revokedSession(sid), "1", { expirationTtl })),
-  );
+  const pending = new Set(sessionIds);
+  for (let attempt = 1; pending.size > 0; attempt++) {
+    const results = await Promise.allSettled(
+      [...pending].map(async (sid) => {
+        await kv.put(kvKeys.revokedSession(sid), "1", { expirationTtl });
+        pending.delete(sid);
+      }),
+    );
+    if (pending.size === 0) return;
+    const failure = results.find((r) => r.status === "rejected");
+    if (attempt >= DENY_ATTEMPTS) {
+      log("error", "deny_list_write_failed", {
+        sessions: [...pending],
+        detail: failure?.status === "rejected" ? errorDetail(failure.reason) : undefined,
+      });
+      throw new ApiError(
+        "service_unavailable",
+        "Sessions were revoked but could not be propagated",
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+  }
 }
 
 export async function isSessionDenied(kv: KVNamespace, sessionId: string): Promise<boolean> {

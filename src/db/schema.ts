@@ -21,6 +21,11 @@ export const users = sqliteTable(
     /** Lower-cased and trimmed before it is stored; stays taken after deactivation. */
     email: text("email").notNull(),
     username: text("username"),
+    /**
+     * The username as uniqueness sees it: NFKC-normalised and lower-cased in the Worker, because
+     * SQLite's lower() folds ASCII only ("Émile" and "émile" would both be accepted).
+     */
+    usernameKey: text("username_key"),
     name: text("name").notNull().default(""),
     passwordHash: text("password_hash").notNull(),
     role: text("role", { enum: ROLES }).notNull().default("user"),
@@ -36,7 +41,7 @@ export const users = sqliteTable(
   (t) => [
     uniqueIndex("users_email_unique").on(t.email),
     // Usernames are unique regardless of case, but stored as the user typed them.
-    uniqueIndex("users_username_lower_unique").on(sql`lower(${t.username})`),
+    uniqueIndex("users_username_key_unique").on(t.usernameKey),
     index("users_created_at_idx").on(t.createdAt),
     check("users_role_check", sql`${t.role} IN (${oneOf(ROLES)})`),
   ],
@@ -125,6 +130,28 @@ export const sessions = sqliteTable(
   ],
 );
 
+/**
+ * Every refresh token a session has issued (hashes only). Rotation needs just the current and the
+ * previous hash, but recognising *any* earlier token of a live session is what turns a replay of a
+ * stolen token into a revoked session, however many rotations happened since.
+ */
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    issuedAt: timestamp("issued_at").notNull(),
+    /**
+     * Set when a replay inside the grace window replaced this token before its holder used it: a
+     * client that raced itself, not a thief, so presenting it later is refused without revoking.
+     */
+    discardedAt: timestamp("discarded_at"),
+  },
+  (t) => [index("refresh_tokens_session_idx").on(t.sessionId)],
+);
+
 export const TOKEN_PURPOSES = ["email_verification", "password_reset"] as const;
 export type TokenPurpose = (typeof TOKEN_PURPOSES)[number];
 
@@ -194,6 +221,8 @@ export const outbox = sqliteTable(
     createdAt: timestamp("created_at").notNull(),
     publishedAt: timestamp("published_at"),
     attempts: integer("attempts").notNull().default(0),
+    /** A publisher's lease: while in the future, no other publisher sends this row. */
+    lockedUntil: timestamp("locked_until"),
   },
   (t) => [index("outbox_unpublished_idx").on(t.publishedAt, t.createdAt)],
 );

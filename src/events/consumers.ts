@@ -4,10 +4,14 @@
  * queue's dead-letter queue where they can be inspected and replayed.
  */
 import { log } from "../logging";
+import { devMailboxConsumer } from "./dev-mailbox";
 
 type Consumer = (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext) => Promise<void>;
 
-const consumers: Partial<Record<string, Consumer>> = {};
+const consumers: Partial<Record<string, Consumer>> = {
+  // Locally only: in production the email service consumes user-events (see wrangler.toml).
+  "user-events": devMailboxConsumer,
+};
 
 export async function dispatchQueue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext) {
   const consumer = consumers[batch.queue];

@@ -11,6 +11,16 @@ const userFields = {
   name: z.string(),
 };
 
+/** An email the email service should send, with a single-use token and the link that carries it. */
+const tokenMailFields = {
+  user_id: z.uuid(),
+  email: z.email(),
+  name: z.string(),
+  token: z.string(),
+  link: z.url(),
+  expires_at: z.iso.datetime(),
+};
+
 export const eventDataSchemas = {
   "user.created": z.object(userFields),
   "user.updated": z.object({
@@ -23,6 +33,25 @@ export const eventDataSchemas = {
     email: z.email(),
     reason: z.enum(["self", "admin"]),
   }),
+  "user.email_verification_requested": z.object(tokenMailFields),
+  "user.password_reset_requested": z.object(tokenMailFields),
+  "user.password_changed": z.object({
+    user_id: z.uuid(),
+    email: z.email(),
+    name: z.string(),
+    reason: z.enum(["change", "reset"]),
+  }),
+  /**
+   * Someone tried to register an email that already has an account, while registration answers
+   * the same whether or not it exists: the owner is told instead (and can log in or reset).
+   */
+  "user.duplicate_registration": z.object({
+    user_id: z.uuid(),
+    email: z.email(),
+    name: z.string(),
+    login_link: z.url(),
+    reset_link: z.url(),
+  }),
   "security.refresh_token_reused": z.object({
     user_id: z.uuid(),
     session_id: z.uuid(),
@@ -34,6 +63,15 @@ export const eventDataSchemas = {
 export type EventType = keyof typeof eventDataSchemas;
 export const EVENT_TYPES = Object.keys(eventDataSchemas) as EventType[];
 export type EventData<T extends EventType> = z.infer<(typeof eventDataSchemas)[T]>;
+
+/**
+ * Fields that are secrets: once an event is published they are blanked in the stored outbox row,
+ * so a token lives in D1 only until the email service has it.
+ */
+export const SECRET_FIELDS: Partial<Record<EventType, readonly string[]>> = {
+  "user.email_verification_requested": ["token", "link"],
+  "user.password_reset_requested": ["token", "link"],
+};
 
 export const EVENT_VERSION = 1;
 
@@ -50,3 +88,17 @@ export function eventSchema<T extends EventType>(type: T) {
 }
 
 export type EventEnvelope<T extends EventType> = z.infer<ReturnType<typeof eventSchema<T>>>;
+
+/** Any event of the catalogue, told apart by `type` — what a consumer of USER_EVENTS parses. */
+export const anyEventSchema = z.discriminatedUnion("type", [
+  eventSchema("user.created"),
+  eventSchema("user.updated"),
+  eventSchema("user.deactivated"),
+  eventSchema("user.email_verification_requested"),
+  eventSchema("user.password_reset_requested"),
+  eventSchema("user.password_changed"),
+  eventSchema("user.duplicate_registration"),
+  eventSchema("security.refresh_token_reused"),
+]);
+
+export type AnyEvent = z.infer<typeof anyEventSchema>;

@@ -1,26 +1,37 @@
 /**
- * The transactional outbox: an event is a row written in the same `DB.batch` as the change it
- * announces, so a committed change never loses its event and an uncommitted one never emits it.
- * Rows are published to USER_EVENTS after the response (see the event-pipeline code).
+ * The transactional outbox (DESIGN §2). An event is a row written in the same `DB.batch` as the
+ * change it announces, so a committed change never loses its event and an uncommitted one never
+ * emits it. After the response, the request's rows are published to USER_EVENTS; whatever is left
+ * unpublished (a failed send, a crash) is re-driven by the cron.
  */
+import { and, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../app-env";
 import type { RequestMeta } from "../audit/audit-log";
-import type { Db } from "../db/client";
+import { type Db, getDb } from "../db/client";
 import { outbox } from "../db/schema";
+import { errorDetail, log } from "../logging";
 import {
   EVENT_VERSION,
   type EventData,
   type EventEnvelope,
   type EventType,
   eventSchema,
+  SECRET_FIELDS,
 } from "./contracts";
+
+/** How long a publisher owns the rows it claimed; after that another may send them. */
+export const OUTBOX_LEASE_MS = 30_000;
+/** Cloudflare Queues accept at most 100 messages per sendBatch. */
+const SEND_BATCH_MAX = 100;
 
 /**
  * The insert statement for one event, validated against its contract (a mismatch is a bug and
- * fails the whole write).
+ * fails the whole write). The id is recorded in `meta.eventIds` for publishing after the response.
  */
 export function outboxEvent<T extends EventType>(
   db: Db,
-  meta: Pick<RequestMeta, "correlationId">,
+  meta: Pick<RequestMeta, "correlationId" | "eventIds">,
   type: T,
   data: EventData<T>,
   at: Date,
@@ -33,6 +44,7 @@ export function outboxEvent<T extends EventType>(
     correlation_id: meta.correlationId,
     data,
   }) as EventEnvelope<T>;
+  meta.eventIds.push(envelope.id);
   return db.insert(outbox).values({
     id: envelope.id,
     type,
@@ -40,3 +52,93 @@ export function outboxEvent<T extends EventType>(
     createdAt: at,
   });
 }
+
+/** The stored payload once published: secret fields (one-time tokens and their links) blanked. */
+function redacted(type: string, payload: string): string {
+  const fields = SECRET_FIELDS[type as EventType];
+  if (!fields) return payload;
+  const envelope = JSON.parse(payload) as { data: Record<string, unknown> };
+  for (const field of fields) {
+    if (field in envelope.data) envelope.data[field] = "[redacted after publication]";
+  }
+  return JSON.stringify(envelope);
+}
+
+/**
+ * Publishes these outbox rows, each at most once per successful send: rows are first claimed with
+ * a lease (so a concurrent publisher skips them), sent, then marked published. A failed send
+ * leaves them unpublished for the re-drive. Returns how many were published.
+ */
+export async function publishEvents(
+  db: Db,
+  queue: Queue,
+  ids: string[],
+  now: Date = new Date(),
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const claimed = await db
+    .update(outbox)
+    .set({
+      attempts: sql`${outbox.attempts} + 1`,
+      lockedUntil: new Date(now.getTime() + OUTBOX_LEASE_MS),
+    })
+    .where(
+      and(
+        inArray(outbox.id, ids),
+        isNull(outbox.publishedAt),
+        or(isNull(outbox.lockedUntil), lte(outbox.lockedUntil, now)),
+      ),
+    )
+    .returning({ id: outbox.id, type: outbox.type, payload: outbox.payload });
+
+  let published = 0;
+  for (let i = 0; i < claimed.length; i += SEND_BATCH_MAX) {
+    const chunk = claimed.slice(i, i + SEND_BATCH_MAX);
+    try {
+      await queue.sendBatch(
+        chunk.map((row) => ({
+          body: JSON.parse(row.payload) as unknown,
+          contentType: "json" as const,
+        })),
+      );
+    } catch (err) {
+      log("error", "outbox_publish_failed", {
+        events: chunk.map((r) => r.id),
+        detail: errorDetail(err),
+      });
+      return published;
+    }
+    const [first, ...rest] = chunk.map((row) =>
+      db
+        .update(outbox)
+        .set({
+          publishedAt: new Date(),
+          lockedUntil: null,
+          payload: redacted(row.type, row.payload),
+        })
+        .where(eq(outbox.id, row.id)),
+    );
+    if (first) await db.batch([first, ...rest]);
+    published += chunk.length;
+  }
+  return published;
+}
+
+/**
+ * After the response is sent, publish the events this request wrote (`ctx.waitUntil`), so the
+ * client never waits for the queue and a queue outage never fails a committed change.
+ */
+export const publishAfterResponse = createMiddleware<AppEnv>(async (c, next) => {
+  await next();
+  const ids = c.get("eventIds");
+  if (ids.length === 0) return;
+  c.executionCtx.waitUntil(
+    publishEvents(getDb(c.env), c.env.USER_EVENTS, [...ids]).catch((err: unknown) => {
+      log("error", "outbox_publish_failed", {
+        correlation_id: c.get("correlationId"),
+        events: ids,
+        detail: errorDetail(err),
+      });
+    }),
+  );
+});

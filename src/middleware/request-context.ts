@@ -22,6 +22,7 @@ export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
   // X-Forwarded-For is never trusted.
   c.set("clientIp", c.req.header("CF-Connecting-IP") ?? null);
   c.set("userAgent", c.req.header("User-Agent")?.slice(0, USER_AGENT_MAX) ?? null);
+  c.set("eventIds", []);
 
   await next();
 
@@ -42,5 +43,6 @@ export function requestMeta(c: Context<AppEnv>): RequestMeta {
     ip: c.get("clientIp"),
     userAgent: c.get("userAgent"),
     correlationId: c.get("correlationId"),
+    eventIds: c.get("eventIds"),
   };
 }

@@ -1,5 +1,5 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { AppEnv } from "../../app-env";
 import { auditEntry } from "../../audit/audit-log";
 import { signAccessToken } from "../../auth/jwt";
@@ -39,15 +39,32 @@ export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
   }
 
   const { user } = found;
+  if (config.requireEmailVerification && user.emailVerifiedAt === null) {
+    // Only reachable with the right password, so it reveals nothing about who has an account.
+    await auditEntry(db, meta, {
+      userId: user.id,
+      action: "login_failure",
+      metadata: { reason: "email_not_verified" },
+      at: now,
+    });
+    throw new ApiError("email_not_verified", "Verify your email address before logging in");
+  }
   const session = await newSession(db, config, user.id, meta, now);
   // An outdated or imported (Django) hash is replaced while we hold the plaintext.
   const passwordHash = check.needsRehash ? hashPassword(password, config.passwordHash) : undefined;
   await db.batch([
-    session.insert,
-    db
-      .update(users)
-      .set(passwordHash ? { lastLoginAt: now, passwordHash } : { lastLoginAt: now })
-      .where(eq(users.id, user.id)),
+    ...session.inserts,
+    db.update(users).set({ lastLoginAt: now }).where(eq(users.id, user.id)),
+    // Conditional on the hash we verified: a password change committed meanwhile must not be
+    // overwritten with a hash of the old password.
+    ...(passwordHash
+      ? [
+          db
+            .update(users)
+            .set({ passwordHash })
+            .where(and(eq(users.id, user.id), eq(users.passwordHash, user.passwordHash))),
+        ]
+      : []),
     auditEntry(db, meta, {
       userId: user.id,
       action: "login_success",
@@ -121,10 +138,8 @@ export const logout: RouteHandler<typeof routes.logout, AppEnv> = async (c) => {
       at: now,
     }),
   ]);
-  await denySessions(
-    c.env.KV,
-    c.get("config"),
-    revoked.map((s) => s.id),
-  );
+  // The current session is denied even if an earlier, interrupted logout already revoked it in D1,
+  // so retrying a failed logout still takes effect.
+  await denySessions(c.env.KV, c.get("config"), [auth.sid, ...revoked.map((s) => s.id)]);
   return c.json(ok("Logged out", { revoked_sessions: revoked.length }), 200);
 };

@@ -1,7 +1,7 @@
 /**
- * Route contracts for authentication: login, refresh, logout.
+ * Route contracts for authentication: login, refresh, logout, email verification, password reset.
  */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { requireUser } from "../../auth/middleware";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
 import { TokenPairSchema } from "../users/users.schemas";
@@ -9,10 +9,14 @@ import {
   LoginBodySchema,
   LogoutBodySchema,
   LogoutResultSchema,
+  PasswordResetBodySchema,
+  PasswordResetConfirmBodySchema,
   RefreshBodySchema,
+  VerifyEmailBodySchema,
 } from "./auth.schemas";
 
 const tags = ["Auth"];
+const bearer = [{ bearerAuth: [] }];
 
 export const login = createRoute({
   method: "post",
@@ -25,7 +29,7 @@ export const login = createRoute({
   request: { body: jsonRequest(LoginBodySchema) },
   responses: {
     200: jsonContent(envelope(TokenPairSchema), "Logged in; the user and a token pair"),
-    ...errorResponses("validation_failed", "invalid_credentials"),
+    ...errorResponses("validation_failed", "invalid_credentials", "email_not_verified"),
   },
 });
 
@@ -49,11 +53,67 @@ export const logout = createRoute({
   path: "/auth/logout",
   tags,
   summary: "Log out (this session, or all with `all: true`)",
-  security: [{ bearerAuth: [] }],
+  security: bearer,
   middleware: [requireUser] as const,
   request: { body: { ...jsonRequest(LogoutBodySchema), required: false } },
   responses: {
     200: jsonContent(envelope(LogoutResultSchema), "Sessions revoked"),
     ...errorResponses("validation_failed", "authentication_required", "invalid_token"),
+  },
+});
+
+export const verifyEmail = createRoute({
+  method: "post",
+  path: "/auth/verify-email",
+  tags,
+  summary: "Verify the email address with the emailed token",
+  description: "Single use; tokens expire after 24 hours and die when a newer one is sent.",
+  request: { body: jsonRequest(VerifyEmailBodySchema) },
+  responses: {
+    200: jsonContent(envelope(z.null()), "The email address is verified"),
+    ...errorResponses("validation_failed"),
+  },
+});
+
+export const resendVerification = createRoute({
+  method: "post",
+  path: "/auth/verify-email/resend",
+  tags,
+  summary: "Send a new verification email (the previous link stops working)",
+  security: bearer,
+  middleware: [requireUser] as const,
+  responses: {
+    202: jsonContent(envelope(z.null()), "A new verification email is on its way"),
+    ...errorResponses("authentication_required", "invalid_token", "conflict"),
+  },
+});
+
+export const passwordReset = createRoute({
+  method: "post",
+  path: "/auth/password-reset",
+  tags,
+  summary: "Request a password-reset email",
+  description:
+    "Always answers 202 with the same body, whether or not the email has an account, after the " +
+    "same work.",
+  request: { body: jsonRequest(PasswordResetBodySchema) },
+  responses: {
+    202: jsonContent(envelope(z.null()), "If the account exists, a reset link was emailed"),
+    ...errorResponses("validation_failed"),
+  },
+});
+
+export const passwordResetConfirm = createRoute({
+  method: "post",
+  path: "/auth/password-reset/confirm",
+  tags,
+  summary: "Set a new password with the emailed token",
+  description:
+    "Single use; tokens expire after 1 hour. Every session of the user is revoked and other " +
+    "outstanding reset links die.",
+  request: { body: jsonRequest(PasswordResetConfirmBodySchema) },
+  responses: {
+    200: jsonContent(envelope(z.null()), "The password is changed"),
+    ...errorResponses("validation_failed"),
   },
 });

@@ -1,5 +1,10 @@
 import { z } from "@hono/zod-openapi";
-import { emailField } from "../users/users.schemas";
+import {
+  checkPasswordConfirmation,
+  emailField,
+  newPasswordField,
+  passwordConfirmationFields,
+} from "../users/users.schemas";
 
 export const LoginBodySchema = z
   .object({
@@ -33,3 +38,24 @@ export const LogoutBodySchema = z
 export const LogoutResultSchema = z.object({
   revoked_sessions: z.number().int(),
 });
+
+export const OneTimeTokenField = z.string().min(1).max(512).openapi({
+  description: "The token from the emailed link.",
+});
+
+export const VerifyEmailBodySchema = z
+  .object({ token: OneTimeTokenField })
+  .openapi("VerifyEmailRequest");
+
+export const PasswordResetBodySchema = z
+  .object({ email: emailField })
+  .openapi("PasswordResetRequest");
+
+export const PasswordResetConfirmBodySchema = z
+  .object({
+    token: OneTimeTokenField,
+    password: newPasswordField,
+    ...passwordConfirmationFields,
+  })
+  .superRefine(checkPasswordConfirmation)
+  .openapi("PasswordResetConfirmRequest");

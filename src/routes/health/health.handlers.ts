@@ -1,6 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../app-env";
-import { log } from "../../logging";
+import { errorDetail, log } from "../../logging";
 import type * as routes from "./health.routes";
 
 /** A dependency that does not answer within this time counts as down. */
@@ -20,7 +20,7 @@ async function probe(name: string, check: () => Promise<unknown>, correlationId:
     log("error", "health_check_failed", {
       check: name,
       correlation_id: correlationId,
-      detail: String(err),
+      detail: errorDetail(err),
     });
     return "error" as const;
   } finally {

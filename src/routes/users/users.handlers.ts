@@ -1,22 +1,26 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import { and, eq } from "drizzle-orm";
+import { and, count, desc, eq } from "drizzle-orm";
 import type { Context } from "hono";
+import { z } from "zod";
 import type { AppEnv } from "../../app-env";
 import { auditEntry } from "../../audit/audit-log";
 import { signAccessToken } from "../../auth/jwt";
-import { hashPassword, verifyPassword } from "../../auth/passwords";
+import { invalidateUnusedTokens } from "../../auth/one-time-tokens";
+import { hashPassword, passwordPolicyErrors, verifyPassword } from "../../auth/passwords";
 import { denySessions, newSession, revokeSessions } from "../../auth/sessions";
 import { getDb } from "../../db/client";
 import { uniqueViolation } from "../../db/errors";
-import { preferences, type UserRow, users } from "../../db/schema";
+import { auditLog, preferences, type UserRow, users } from "../../db/schema";
 import { ApiError, fieldError } from "../../errors";
+import { accountLink, emailVerificationRequest } from "../../events/account-mail";
 import { outboxEvent } from "../../events/outbox";
 import { requestMeta } from "../../middleware/request-context";
 import { ok } from "../openapi";
+import { okList, pageMeta } from "../pagination";
 import { preferenceColumns } from "../preferences/preferences.schemas";
 import { selectUserWithPreferences, toUserObject, type UserWithPreferences } from "./user-object";
 import type * as routes from "./users.routes";
-import type { ProfilePatchSchema } from "./users.schemas";
+import { type ProfilePatchSchema, usernameKey } from "./users.schemas";
 
 /** Turns a unique-constraint failure on users into the contract's 409. */
 export function conflictFrom(err: unknown): ApiError | null {
@@ -26,13 +30,17 @@ export function conflictFrom(err: unknown): ApiError | null {
       details: { email: ["A user with this email already exists."] },
     });
   }
-  if (constraint === "users_username_lower_unique") {
+  if (constraint === "users.username_key" || constraint === "users_username_key_unique") {
     return new ApiError("username_taken", "A user with this username already exists", {
       details: { username: ["A user with that username already exists."] },
     });
   }
   return null;
 }
+
+/** What registration answers in REQUIRE_EMAIL_VERIFICATION mode, whether or not the email exists. */
+export const REGISTRATION_PENDING_MESSAGE =
+  "Check your email: we sent a link to verify your address before you can log in.";
 
 export const register: RouteHandler<typeof routes.register, AppEnv> = async (c) => {
   const body = c.req.valid("json");
@@ -46,7 +54,9 @@ export const register: RouteHandler<typeof routes.register, AppEnv> = async (c) 
     id: userId,
     email: body.email,
     username: body.username ?? null,
+    usernameKey: usernameKey(body.username ?? null),
     name: body.name ?? "",
+    // Hashed on every path, including the duplicate one below, so timing says nothing.
     passwordHash: hashPassword(body.password, config.passwordHash),
     role: "user",
     isActive: true,
@@ -58,22 +68,67 @@ export const register: RouteHandler<typeof routes.register, AppEnv> = async (c) 
     deletedAt: null,
   };
   const prefs = preferenceColumns(body.preferences ?? {});
-  const session = await newSession(db, config, userId, meta, now);
+  const verification = await emailVerificationRequest(db, config, meta, user, now);
+  const creation = [
+    db.insert(users).values(user),
+    db.insert(preferences).values({ ...prefs, userId, updatedAt: now }),
+    auditEntry(db, meta, { userId, action: "register", at: now }),
+    outboxEvent(
+      db,
+      meta,
+      "user.created",
+      { user_id: userId, email: user.email, username: user.username, name: user.name },
+      now,
+    ),
+    ...verification,
+  ] as const;
 
+  if (config.requireEmailVerification) {
+    // Registration must not tell whether the email has an account: both outcomes answer 202 with
+    // the same body, and the owner of an existing account gets a notice instead.
+    const [existing] = await db
+      .select({ id: users.id, email: users.email, name: users.name })
+      .from(users)
+      .where(eq(users.email, user.email))
+      .limit(1);
+    let duplicate = existing;
+    if (!duplicate) {
+      try {
+        await db.batch(creation);
+      } catch (err) {
+        const conflict = conflictFrom(err);
+        if (conflict?.code !== "email_taken") throw conflict ?? err;
+        [duplicate] = await db
+          .select({ id: users.id, email: users.email, name: users.name })
+          .from(users)
+          .where(eq(users.email, user.email))
+          .limit(1);
+      }
+    }
+    if (duplicate) {
+      await db.batch([
+        auditEntry(db, meta, { userId: duplicate.id, action: "registration_duplicate", at: now }),
+        outboxEvent(
+          db,
+          meta,
+          "user.duplicate_registration",
+          {
+            user_id: duplicate.id,
+            email: duplicate.email,
+            name: duplicate.name,
+            login_link: accountLink(config, "/login"),
+            reset_link: accountLink(config, "/forgot-password"),
+          },
+          now,
+        ),
+      ]);
+    }
+    return c.json(ok(REGISTRATION_PENDING_MESSAGE, null), 202);
+  }
+
+  const session = await newSession(db, config, userId, meta, now);
   try {
-    await db.batch([
-      db.insert(users).values(user),
-      db.insert(preferences).values({ ...prefs, userId, updatedAt: now }),
-      session.insert,
-      auditEntry(db, meta, { userId, action: "register", at: now }),
-      outboxEvent(
-        db,
-        meta,
-        "user.created",
-        { user_id: userId, email: user.email, username: user.username, name: user.name },
-        now,
-      ),
-    ]);
+    await db.batch([...creation, ...session.inserts]);
   } catch (err) {
     throw conflictFrom(err) ?? err;
   }
@@ -174,22 +229,26 @@ async function updateProfile(c: Context<AppEnv>, input: ProfileChanges, replace:
   if (changed.length === 0) return toUserObject(current);
   next.updatedAt = now;
 
+  // Only the columns this request changes are written, so concurrent updates of other fields
+  // are not reverted by this one.
+  const userChanges: Partial<typeof users.$inferInsert> = { updatedAt: now };
+  if (next.name !== user.name) userChanges.name = next.name;
+  if (next.username !== user.username) {
+    userChanges.username = next.username;
+    userChanges.usernameKey = usernameKey(next.username);
+  }
+  if (next.pushToken !== user.pushToken) userChanges.pushToken = next.pushToken;
+  if (next.email !== user.email) {
+    userChanges.email = next.email;
+    userChanges.emailVerifiedAt = null;
+  }
+  const prefChanges: Partial<typeof preferences.$inferInsert> = { updatedAt: now };
+  if (nextPrefs.email !== current.preferences.email) prefChanges.email = nextPrefs.email;
+  if (nextPrefs.push !== current.preferences.push) prefChanges.push = nextPrefs.push;
+
   const writes = [
-    db
-      .update(users)
-      .set({
-        email: next.email,
-        name: next.name,
-        username: next.username,
-        pushToken: next.pushToken,
-        emailVerifiedAt: next.emailVerifiedAt,
-        updatedAt: now,
-      })
-      .where(eq(users.id, user.id)),
-    db
-      .update(preferences)
-      .set({ email: nextPrefs.email, push: nextPrefs.push, updatedAt: now })
-      .where(eq(preferences.userId, user.id)),
+    db.update(users).set(userChanges).where(eq(users.id, user.id)),
+    db.update(preferences).set(prefChanges).where(eq(preferences.userId, user.id)),
     auditEntry(db, meta, {
       userId: user.id,
       action: "profile_updated",
@@ -206,6 +265,7 @@ async function updateProfile(c: Context<AppEnv>, input: ProfileChanges, replace:
   ] as const;
   try {
     if (next.email !== user.email) {
+      // The new address is unverified until its owner follows the link sent to it.
       await db.batch([
         ...writes,
         auditEntry(db, meta, {
@@ -214,6 +274,7 @@ async function updateProfile(c: Context<AppEnv>, input: ProfileChanges, replace:
           metadata: { previous_email: user.email },
           at: now,
         }),
+        ...(await emailVerificationRequest(db, config, meta, next, now)),
       ]);
     } else {
       await db.batch(writes);
@@ -262,4 +323,97 @@ export const deleteProfile: RouteHandler<typeof routes.profile.delete, AppEnv> =
     revoked.map((s) => s.id),
   );
   return c.json(ok("Account deactivated", null), 200);
+};
+
+export const changePassword: RouteHandler<typeof routes.changePassword, AppEnv> = async (c) => {
+  const body = c.req.valid("json");
+  const config = c.get("config");
+  const db = getDb(c.env);
+  const meta = requestMeta(c);
+  const auth = c.get("auth");
+  const now = new Date();
+  const { user } = await loadSelf(c);
+
+  const check = await verifyPassword(user.passwordHash, body.old_password, config.passwordHash);
+  if (!check.ok) {
+    throw fieldError(
+      "old_password",
+      "Your old password was entered incorrectly. Please enter it again.",
+    );
+  }
+  const policy = passwordPolicyErrors(body.new_password, user);
+  if (body.new_password === body.old_password) {
+    policy.push("The new password must be different from the old password.");
+  }
+  if (policy.length > 0) {
+    throw new ApiError("validation_failed", "Validation failed", {
+      details: { new_password: policy },
+    });
+  }
+
+  const [, revoked] = await db.batch([
+    db
+      .update(users)
+      .set({ passwordHash: hashPassword(body.new_password, config.passwordHash), updatedAt: now })
+      .where(eq(users.id, user.id)),
+    // Whoever else held a session (or a reset link) no longer does; this device stays logged in.
+    revokeSessions(db, { userId: user.id, exceptSessionId: auth.sid }, "password_changed", now),
+    invalidateUnusedTokens(db, user.id, "password_reset"),
+    auditEntry(db, meta, { userId: user.id, action: "password_changed", at: now }),
+    outboxEvent(
+      db,
+      meta,
+      "user.password_changed",
+      { user_id: user.id, email: user.email, name: user.name, reason: "change" },
+      now,
+    ),
+  ]);
+  await denySessions(
+    c.env.KV,
+    config,
+    revoked.map((s) => s.id),
+  );
+  return c.json(ok("Password changed; other sessions were logged out", null), 200);
+};
+
+export const audit: RouteHandler<typeof routes.audit, AppEnv> = async (c) => {
+  const { id } = c.req.valid("param");
+  const { page, limit } = c.req.valid("query");
+  const auth = c.get("auth");
+  const db = getDb(c.env);
+  if (!z.uuid().safeParse(id).success) throw new ApiError("not_found", "User not found");
+
+  if (id !== auth.userId) {
+    // The role is read from D1, not the token: a demoted admin loses access at once.
+    const [caller] = await db
+      .select({ role: users.role })
+      .from(users)
+      .where(and(eq(users.id, auth.userId), eq(users.isActive, true)))
+      .limit(1);
+    if (caller?.role !== "admin") {
+      throw new ApiError("forbidden", "You may only read your own audit log");
+    }
+    const [target] = await db.select({ id: users.id }).from(users).where(eq(users.id, id)).limit(1);
+    if (!target) throw new ApiError("not_found", "User not found");
+  }
+
+  const [rows, [total]] = await db.batch([
+    db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.userId, id))
+      .orderBy(desc(auditLog.createdAt), desc(auditLog.id))
+      .limit(limit)
+      .offset((page - 1) * limit),
+    db.select({ n: count() }).from(auditLog).where(eq(auditLog.userId, id)),
+  ]);
+  const data = rows.map((row) => ({
+    id: row.id,
+    action: row.action,
+    ip: row.ip,
+    user_agent: row.userAgent,
+    metadata: row.metadata,
+    created_at: row.createdAt.toISOString(),
+  }));
+  return c.json(okList("Audit log retrieved", data, pageMeta(total?.n ?? 0, page, limit)), 200);
 };

@@ -1,15 +1,20 @@
 /**
- * Route contracts for users: registration and the caller's own profile (alias `/users/me`).
+ * Route contracts for users: registration, the caller's own profile (alias `/users/me`) and
+ * password, and a user's audit log.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireUser } from "../../auth/middleware";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
+import { listEnvelope, PaginationQuerySchema } from "../pagination";
 import { UserObjectSchema } from "./user-object";
 import {
+  AuditEntrySchema,
+  ChangePasswordSchema,
   ProfilePatchSchema,
   ProfilePutSchema,
   RegisterBodySchema,
   TokenPairSchema,
+  UserIdParamSchema,
 } from "./users.schemas";
 
 const tags = ["Users"];
@@ -21,11 +26,17 @@ export const register = createRoute({
   tags,
   summary: "Register a new user",
   description:
-    "Creates the account and its preferences, opens a session and returns tokens. " +
-    "The email is trimmed and lower-cased.",
+    "Creates the account and its preferences, opens a session and returns tokens, and emails a " +
+    "verification link. The email is trimmed and lower-cased. With REQUIRE_EMAIL_VERIFICATION, " +
+    "answers 202 without tokens instead, identically for new and existing emails.",
   request: { body: jsonRequest(RegisterBodySchema) },
   responses: {
     201: jsonContent(envelope(TokenPairSchema), "Registered; the user and a token pair"),
+    202: jsonContent(
+      envelope(z.null()),
+      "REQUIRE_EMAIL_VERIFICATION mode: the same answer whether or not the email has an account; " +
+        "a verification link (or, for an existing account, a notice) is emailed",
+    ),
     ...errorResponses("validation_failed", "email_taken", "username_taken"),
   },
 });
@@ -109,3 +120,40 @@ function profileRoutes(path: "/users/profile" | "/users/me") {
 
 export const profile = profileRoutes("/users/profile");
 export const me = profileRoutes("/users/me");
+
+export const changePassword = createRoute({
+  method: "post",
+  path: "/users/change-password",
+  tags,
+  summary: "Change my password",
+  description:
+    "Needs the old password; the new one must pass the policy and differ from it. Every other " +
+    "session is revoked, this one is kept, and outstanding reset links die.",
+  security: bearer,
+  middleware: [requireUser] as const,
+  request: { body: jsonRequest(ChangePasswordSchema) },
+  responses: {
+    200: jsonContent(envelope(z.null()), "Password changed"),
+    ...errorResponses("validation_failed", "authentication_required", "invalid_token"),
+  },
+});
+
+export const audit = createRoute({
+  method: "get",
+  path: "/users/{id}/audit",
+  tags,
+  summary: "A user's audit log, newest first (self or admin)",
+  security: bearer,
+  middleware: [requireUser] as const,
+  request: { params: UserIdParamSchema, query: PaginationQuerySchema },
+  responses: {
+    200: jsonContent(listEnvelope(AuditEntrySchema), "Audit entries"),
+    ...errorResponses(
+      "validation_failed",
+      "authentication_required",
+      "invalid_token",
+      "forbidden",
+      "not_found",
+    ),
+  },
+});

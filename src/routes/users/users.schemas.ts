@@ -27,6 +27,11 @@ export const usernameField = z
   })
   .openapi({ example: "ada" });
 
+/** The form of a username that uniqueness compares: NFKC-normalised, lower-cased. */
+export function usernameKey(username: string | null): string | null {
+  return username === null ? null : username.normalize("NFKC").toLowerCase();
+}
+
 export const nameField = z.string().trim().max(150).openapi({ example: "Ada Lovelace" });
 
 export const pushTokenField = z.string().trim().min(1).max(4096);
@@ -37,15 +42,35 @@ export const newPasswordField = z
   .max(PASSWORD_MAX_LENGTH)
   .openapi({ format: "password", example: "correct horse battery staple" });
 
-const PASSWORDS_MISMATCH = "The two password fields didn't match.";
+/**
+ * The confirmation fields of the replaced services (`password2`, `password_confirm`): optional, but
+ * when present they must equal the password.
+ */
+export const passwordConfirmationFields = {
+  password2: z.string().max(PASSWORD_MAX_LENGTH).optional(),
+  password_confirm: z.string().max(PASSWORD_MAX_LENGTH).optional(),
+};
+
+export function checkPasswordConfirmation(
+  body: { password: string; password2?: string | undefined; password_confirm?: string | undefined },
+  ctx: z.RefinementCtx,
+) {
+  for (const field of ["password2", "password_confirm"] as const) {
+    if (body[field] !== undefined && body[field] !== body.password) {
+      ctx.addIssue({
+        code: "custom",
+        path: [field],
+        message: "The two password fields didn't match.",
+      });
+    }
+  }
+}
 
 export const RegisterBodySchema = z
   .object({
     email: emailField,
     password: newPasswordField,
-    /** Confirmation fields of the replaced services; when present they must match. */
-    password2: z.string().max(PASSWORD_MAX_LENGTH).optional(),
-    password_confirm: z.string().max(PASSWORD_MAX_LENGTH).optional(),
+    ...passwordConfirmationFields,
     name: nameField.optional(),
     username: usernameField.nullable().optional(),
     push_token: pushTokenField.nullable().optional(),
@@ -55,11 +80,7 @@ export const RegisterBodySchema = z
     for (const message of passwordPolicyErrors(body.password, body)) {
       ctx.addIssue({ code: "custom", path: ["password"], message });
     }
-    for (const field of ["password2", "password_confirm"] as const) {
-      if (body[field] !== undefined && body[field] !== body.password) {
-        ctx.addIssue({ code: "custom", path: [field], message: PASSWORDS_MISMATCH });
-      }
-    }
+    checkPasswordConfirmation(body, ctx);
     const start = body.preferences?.quiet_hours_start;
     const end = body.preferences?.quiet_hours_end;
     if ((start == null) !== (end == null)) {
@@ -115,3 +136,38 @@ export const ProfilePatchSchema = z
   })
   .partial()
   .openapi("ProfileUpdate");
+
+export const ChangePasswordSchema = z
+  .object({
+    old_password: z.string().max(1024).openapi({ format: "password" }),
+    new_password: newPasswordField,
+    new_password2: z.string().max(PASSWORD_MAX_LENGTH).optional(),
+    new_password_confirm: z.string().max(PASSWORD_MAX_LENGTH).optional(),
+  })
+  .superRefine((body, ctx) => {
+    for (const field of ["new_password2", "new_password_confirm"] as const) {
+      if (body[field] !== undefined && body[field] !== body.new_password) {
+        ctx.addIssue({
+          code: "custom",
+          path: [field],
+          message: "The two password fields didn't match.",
+        });
+      }
+    }
+  })
+  .openapi("ChangePasswordRequest");
+
+export const AuditEntrySchema = z
+  .object({
+    id: z.uuid(),
+    action: z.string(),
+    ip: z.string().nullable(),
+    user_agent: z.string().nullable(),
+    metadata: z.record(z.string(), z.unknown()).nullable(),
+    created_at: z.iso.datetime(),
+  })
+  .openapi("AuditEntry");
+
+export const UserIdParamSchema = z.object({
+  id: z.string().openapi({ param: { name: "id", in: "path" }, format: "uuid" }),
+});
