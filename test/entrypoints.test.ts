@@ -10,10 +10,10 @@ import {
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { sessions } from "../src/db/schema";
+import { refreshTokens, sessions } from "../src/db/schema";
 import { SESSION_RETENTION_MS } from "../src/housekeeping";
 import worker from "../src/index";
-import { db, register, sessionsFor } from "./helpers/users";
+import { claims, db, register, sessionsFor } from "./helpers/users";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -41,6 +41,11 @@ describe("scheduled housekeeping", () => {
     expect(await sessionsFor(expired.id)).toHaveLength(0);
     expect(await sessionsFor(revoked.id)).toHaveLength(0);
     expect(await sessionsFor(current.id)).toHaveLength(1);
+    // Their refresh-token history goes with them (foreign key cascade).
+    const history = await db().select().from(refreshTokens);
+    const sessionIds = new Set(history.map((h) => h.sessionId));
+    expect([...sessionIds].some((id) => id === claims(expired.access_token).sid)).toBe(false);
+    expect(sessionIds.has(claims(current.access_token).sid as string)).toBe(true);
   });
 });
 

@@ -90,6 +90,25 @@ export async function newSession(
   };
 }
 
+/**
+ * Records a hash just made current by an UPDATE earlier in the same batch. Written as INSERT ...
+ * SELECT through the session that now holds it, so nothing is recorded if that UPDATE did not
+ * happen.
+ */
+function recordIssuedToken(db: Db, tokenHash: string, now: Date) {
+  return db.insert(refreshTokens).select(
+    db
+      .select({
+        tokenHash: sql<string>`${tokenHash}`.as("token_hash"),
+        sessionId: sessions.id,
+        issuedAt: sql<number>`${now.getTime()}`.as("issued_at"),
+        discardedAt: sql<null>`null`.as("discarded_at"),
+      })
+      .from(sessions)
+      .where(eq(sessions.refreshTokenHash, tokenHash)),
+  );
+}
+
 export interface RotatedSession {
   sessionId: string;
   refreshToken: string;
@@ -114,8 +133,7 @@ export async function rotateRefreshToken(
   const userAgent = meta.userAgent?.slice(0, USER_AGENT_MAX) ?? null;
 
   // The common case in one round trip: rotate if the token is current, record the new hash, and
-  // read the user through it (a batch runs in order, in one transaction; the INSERT ... SELECT
-  // only inserts when the UPDATE did).
+  // read the user through it (a batch runs in order, in one transaction).
   const [rotated, , found] = await db.batch([
     db
       .update(sessions)
@@ -136,17 +154,7 @@ export async function rotateRefreshToken(
         ),
       )
       .returning({ id: sessions.id }),
-    db.insert(refreshTokens).select(
-      db
-        .select({
-          tokenHash: sql<string>`${newHash}`.as("token_hash"),
-          sessionId: sessions.id,
-          issuedAt: sql<number>`${now.getTime()}`.as("issued_at"),
-          discardedAt: sql<null>`null`.as("discarded_at"),
-        })
-        .from(sessions)
-        .where(eq(sessions.refreshTokenHash, newHash)),
-    ),
+    recordIssuedToken(db, newHash, now),
     selectUserWithPreferences(db)
       .innerJoin(sessions, eq(sessions.userId, users.id))
       .where(eq(sessions.refreshTokenHash, newHash)),
@@ -216,17 +224,7 @@ export async function rotateRefreshToken(
             sql`exists (select 1 from ${sessions} where ${sessions.id} = ${known.sessionId} and ${sessions.refreshTokenHash} = ${newHash})`,
           ),
         ),
-      db.insert(refreshTokens).select(
-        db
-          .select({
-            tokenHash: sql<string>`${newHash}`.as("token_hash"),
-            sessionId: sessions.id,
-            issuedAt: sql<number>`${now.getTime()}`.as("issued_at"),
-            discardedAt: sql<null>`null`.as("discarded_at"),
-          })
-          .from(sessions)
-          .where(eq(sessions.refreshTokenHash, newHash)),
-      ),
+      recordIssuedToken(db, newHash, now),
       selectUserWithPreferences(db)
         .innerJoin(sessions, eq(sessions.userId, users.id))
         .where(eq(sessions.refreshTokenHash, newHash)),

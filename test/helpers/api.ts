@@ -88,3 +88,11 @@ export function expectError(res: ApiResponse, status: number, code: string) {
     expect(["success", "message", "error", "details"]).toContain(key);
   }
 }
+
+/** The response's header names, without the per-request correlation id (for sameness checks). */
+export function headerNames(res: ApiResponse): string {
+  return [...res.headers.keys()]
+    .filter((k) => k !== "x-correlation-id")
+    .sort()
+    .join(",");
+}

@@ -16,7 +16,7 @@ import {
 import { hashPassword, passwordPolicyErrors } from "../../auth/passwords";
 import { denySessions, revokeSessions } from "../../auth/sessions";
 import { randomToken, sha256Hex } from "../../auth/tokens";
-import { getDb } from "../../db/client";
+import { type Db, getDb } from "../../db/client";
 import { users } from "../../db/schema";
 import { ApiError, fieldError } from "../../errors";
 import { emailVerificationRequest, passwordResetRequest } from "../../events/account-mail";
@@ -28,18 +28,24 @@ import type * as routes from "./auth.routes";
 export const PASSWORD_RESET_MESSAGE =
   "If an account exists for this email, we sent a link to reset its password.";
 
+/** The active account a token belongs to; a deactivated one makes the token as good as unknown. */
+async function tokenOwner(db: Db, userId: string) {
+  const [user] = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.id, userId), eq(users.isActive, true)))
+    .limit(1);
+  if (!user) throw fieldError("token", INVALID_TOKEN_MESSAGE);
+  return user;
+}
+
 export const verifyEmail: RouteHandler<typeof routes.verifyEmail, AppEnv> = async (c) => {
   const { token } = c.req.valid("json");
   const db = getDb(c.env);
   const meta = requestMeta(c);
   const now = new Date();
   const stored = await findUsableToken(db, token, "email_verification", now);
-  const [user] = await db
-    .select()
-    .from(users)
-    .where(and(eq(users.id, stored.userId), eq(users.isActive, true)))
-    .limit(1);
-  if (!user) throw fieldError("token", INVALID_TOKEN_MESSAGE);
+  const user = await tokenOwner(db, stored.userId);
 
   await applyTokenUse(() =>
     db.batch([
@@ -137,12 +143,7 @@ export const passwordResetConfirm: RouteHandler<
   const meta = requestMeta(c);
   const now = new Date();
   const stored = await findUsableToken(db, body.token, "password_reset", now);
-  const [user] = await db
-    .select()
-    .from(users)
-    .where(and(eq(users.id, stored.userId), eq(users.isActive, true)))
-    .limit(1);
-  if (!user) throw fieldError("token", INVALID_TOKEN_MESSAGE);
+  const user = await tokenOwner(db, stored.userId);
 
   const policy = passwordPolicyErrors(body.password, user);
   if (policy.length > 0) {
