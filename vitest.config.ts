@@ -26,6 +26,8 @@ function djangoHashes() {
   });
 }
 
+const PROJECT = "user-service";
+
 // Tests run inside workerd with the bindings of wrangler.toml: real local D1, KV, Queues and the
 // Durable Object. Secrets are generated here, fresh for every run.
 export default defineConfig(async () => {
@@ -53,12 +55,28 @@ export default defineConfig(async () => {
           queueConsumers: {
             "user-events": { maxBatchTimeout: 0.05 },
           },
+          // A second Worker that calls this one over Workers RPC, the way other Workers will.
+          workers: [
+            {
+              name: "rpc-caller",
+              modules: true,
+              scriptPath: "./test/rpc-caller/index.js",
+              compatibilityDate: "2026-11-01",
+              // The Worker under test runs as "vitest-plugin-runner-<project name>" (the plugin
+              // renames it); the project is named below so this binding can find it.
+              serviceBindings: {
+                USERS: { name: `vitest-plugin-runner-${PROJECT}`, entrypoint: "UserService" },
+              },
+            },
+          ],
+          serviceBindings: { RPC_CALLER: "rpc-caller" },
           // A real D1 database without migrations, to exercise genuine database failures.
           d1Databases: { EMPTY_DB: "empty-db" },
         },
       }),
     ],
     test: {
+      name: PROJECT,
       setupFiles: ["./test/setup/apply-migrations.ts"],
       testTimeout: 20_000,
       // The Worker logs a JSON line per request; show logs only for tests that fail.

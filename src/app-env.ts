@@ -1,6 +1,7 @@
 /**
  * The one environment type that parameterises every router and middleware.
  */
+import type { Caller } from "./auth/callers";
 import type { AccessClaims } from "./auth/jwt";
 import type { Config } from "./config";
 
@@ -14,8 +15,10 @@ export interface AppVariables {
   userAgent: string | null;
   /** Outbox events written by this request, published after the response. */
   eventIds: string[];
-  /** Set by `requireUser` for bearer-authenticated routes. */
+  /** Set by `requireUser` (and for users by `requireUserOrService`). */
   auth: AccessClaims;
+  /** Set by `requireService` and `requireUserOrService`. */
+  caller: Caller;
 }
 
 export interface AppEnv {

@@ -14,10 +14,15 @@ import { ApiError, errorResponse, handleError } from "./errors";
 import { publishAfterResponse } from "./events/outbox";
 import { jsonBody } from "./middleware/json-body";
 import { requestContext } from "./middleware/request-context";
+import { adminRouter } from "./routes/admin/admin.index";
 import { authRouter } from "./routes/auth/auth.index";
 import { devRouter } from "./routes/dev/dev.index";
 import { healthRouter } from "./routes/health/health.index";
+import { lookupsRouter } from "./routes/lookups/lookups.index";
+import { notificationsRouter } from "./routes/notifications/notifications.index";
 import { createRouter } from "./routes/openapi";
+import { preferencesRouter } from "./routes/preferences/preferences.index";
+import { pushTokensRouter } from "./routes/push-tokens/push-tokens.index";
 import { sessionsRouter } from "./routes/sessions/sessions.index";
 import { usersRouter } from "./routes/users/users.index";
 import { wellKnownRouter } from "./routes/well-known/well-known.index";
@@ -90,9 +95,16 @@ export function createApp() {
   app.use("*", noStore);
   app.use("*", jsonBody);
 
+  // Order matters where paths overlap: fixed paths (/users/profile, /users/preferences,
+  // /users/by-email, ...) are registered before the /users/{id} routes that would also match them.
   app.route(API_BASE, usersRouter);
+  app.route(API_BASE, preferencesRouter);
+  app.route(API_BASE, pushTokensRouter);
   app.route(API_BASE, sessionsRouter);
   app.route(API_BASE, authRouter);
+  app.route(API_BASE, notificationsRouter);
+  app.route(API_BASE, lookupsRouter);
+  app.route(API_BASE, adminRouter);
   app.route(API_BASE, healthRouter);
   app.route("/", healthRouter);
   app.route("/", wellKnownRouter);
@@ -102,6 +114,13 @@ export function createApp() {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
+    description: "A user's access token.",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "serviceKey", {
+    type: "apiKey",
+    in: "header",
+    name: "X-Service-Key",
+    description: "A key from SERVICE_KEYS; also accepted as `Authorization: Bearer <key>`.",
   });
 
   let matchers: RouteMatcher[] | undefined;

@@ -1,9 +1,11 @@
 /**
- * Worker entry: HTTP (the Hono app), queue consumers and the cron, plus the Durable Object class.
+ * Worker entry: HTTP (the Hono app), queue consumers and the cron, plus the Durable Object class
+ * and the RPC entrypoint.
  */
 import { createApp } from "./app";
 import { getDb } from "./db/client";
 import { dispatchQueue } from "./events/consumers";
+import { redriveOutbox } from "./events/outbox";
 import { purgeExpired } from "./housekeeping";
 import { log } from "./logging";
 
@@ -17,9 +19,13 @@ export default {
   },
 
   async scheduled(controller, env) {
-    const purged = await purgeExpired(getDb(env), new Date(controller.scheduledTime));
-    log("info", "housekeeping", { cron: controller.cron, purged });
+    const db = getDb(env);
+    const now = new Date(controller.scheduledTime);
+    const republished = await redriveOutbox(db, env.USER_EVENTS, now);
+    const purged = await purgeExpired(db, now);
+    log("info", "housekeeping", { cron: controller.cron, republished, purged });
   },
 } satisfies ExportedHandler<Env>;
 
 export { RateLimiter } from "./rate-limit/rate-limiter";
+export { UserService } from "./rpc/user-service";

@@ -9,6 +9,8 @@ const KV_MIN_TTL_SECONDS = 60;
 export const kvKeys = {
   /** Present while access tokens of a revoked session could still be unexpired. */
   revokedSession: (sid: string) => `revoked-session:${sid}`,
+  /** A user's notification preferences, as the API returns them (write-through cache). */
+  preferences: (userId: string) => `preferences:${userId}`,
   /**
    * Local dev mailbox (DEV_TOOLS only): one key per event, listed by recipient. The inverted
    * timestamp makes KV's lexicographic listing return the newest first.
@@ -17,6 +19,12 @@ export const kvKeys = {
   devMailboxMessage: (email: string, occurredAt: string, eventId: string) =>
     `dev-mailbox:${email}:${String(9_999_999_999_999 - Date.parse(occurredAt)).padStart(13, "0")}:${eventId}`,
 } as const;
+
+/**
+ * Preferences are written through on every change, so the TTL only bounds how long a lost race
+ * between two concurrent updates (or a failed KV write) can serve an older value.
+ */
+export const PREFERENCES_CACHE_TTL_SECONDS = 15 * 60;
 
 /** Dev mailbox messages disappear after three days. */
 export const DEV_MAILBOX_TTL_SECONDS = 3 * 24 * 60 * 60;

@@ -1,12 +1,10 @@
 /**
  * GET /users/{id}/audit/ — who did what, from where; readable by the user and by admins.
  */
-import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { users } from "../src/db/schema";
 import { call, type Envelope, expectError } from "./helpers/api";
 import { tokenFromMail } from "./helpers/mailbox";
-import { db, login, PASSWORD, register, type TestUser } from "./helpers/users";
+import { login, makeAdmin, PASSWORD, register, SERVICE } from "./helpers/users";
 
 interface Entry {
   id: string;
@@ -22,10 +20,6 @@ const NEW_PASSWORD = "cobalt-River-64";
 
 async function auditOf(token: string, userId: string, query = "") {
   return call<AuditPage>("GET", `/users/${userId}/audit/${query}`, { token });
-}
-
-async function makeAdmin(user: TestUser) {
-  await db().update(users).set({ role: "admin" }).where(eq(users.id, user.id));
 }
 
 describe("audit log", () => {
@@ -130,6 +124,12 @@ describe("audit log", () => {
     expect(res.status).toBe(200);
     expect(res.body.data.map((e) => e.action)).toEqual(["register"]);
     expectError(await auditOf(admin.access_token, crypto.randomUUID()), 404, "not_found");
+  });
+
+  it("is not for services", async () => {
+    const user = await register();
+    const res = await call("GET", `/users/${user.id}/audit/`, { headers: SERVICE });
+    expectError(res, 403, "forbidden");
   });
 
   it("answers 404 for a malformed id and 401 without a token", async () => {

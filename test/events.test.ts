@@ -1,14 +1,20 @@
 /**
  * Publishing the outbox to USER_EVENTS, the event contracts, and the local dev mailbox.
  */
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  getQueueResult,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { outbox } from "../src/db/schema";
 import { anyEventSchema, EVENT_TYPES } from "../src/events/contracts";
 import { devMailboxConsumer } from "../src/events/dev-mailbox";
-import { publishEvents } from "../src/events/outbox";
+import { OUTBOX_LEASE_MS, publishEvents, REDRIVE_AFTER_MS } from "../src/events/outbox";
+import worker from "../src/index";
 import { call, callWith, type Envelope, expectError, request } from "./helpers/api";
 import { mailbox, waitForMail } from "./helpers/mailbox";
 import { db, outboxFor, PASSWORD, type TokenPair, uniqueEmail } from "./helpers/users";
@@ -56,7 +62,7 @@ describe("publishing after the response", () => {
       expect(row.publishedAt).toBeNull();
       expect(row.attempts).toBe(1);
     }
-    // The secrets the re-drive needs are still there.
+    // The secrets the re-drive needs are still there (see the re-drive test below).
     const verification = rows.find((r) => r.type === "user.email_verification_requested");
     expect(verification?.event.data.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
@@ -113,6 +119,27 @@ describe("publishing after the response", () => {
     );
     expectError(res, 409, "email_taken");
     expect(await db().select().from(outbox)).toHaveLength(before.length);
+  });
+});
+
+describe("the cron's re-drive", () => {
+  it("publishes a row a failed send left behind, once it is a minute old", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    const user = await registerWaiting({ USER_EVENTS: undefined });
+    const soon = createScheduledController({ scheduledTime: new Date(), cron: "*/5 * * * *" });
+    await worker.scheduled(soon, env);
+    expect((await outboxFor(user.id)).every((r) => r.publishedAt === null)).toBe(true);
+
+    const later = createScheduledController({
+      scheduledTime: new Date(Date.now() + REDRIVE_AFTER_MS + OUTBOX_LEASE_MS),
+      cron: "*/5 * * * *",
+    });
+    await worker.scheduled(later, env);
+    const rows = await outboxFor(user.id);
+    expect(rows.every((r) => r.publishedAt !== null)).toBe(true);
+    expect(rows.every((r) => r.attempts === 2)).toBe(true);
+    await waitForMail(user.email, "user.email_verification_requested");
   });
 });
 

@@ -186,6 +186,21 @@ describe("confirming a reset", () => {
     expect((await confirm(token)).status).toBe(200);
   });
 
+  it("dies when the account's email changes, and cannot vouch for the new address", async () => {
+    const user = await register();
+    await requestReset(user.email);
+    const token = await tokenFromMail(user.email, RESET);
+    const elsewhere = uniqueEmail("someone-else");
+    const changed = await call("PATCH", "/users/me/", {
+      token: user.access_token,
+      body: { email: elsewhere, current_password: PASSWORD },
+    });
+    expect(changed.status).toBe(200);
+    expectTokenRefused(await confirm(token));
+    expect((await userRow(user.id))?.emailVerifiedAt).toBeNull();
+    expect((await login(elsewhere, PASSWORD)).status).toBe(200);
+  });
+
   it("refuses the user's own email as the new password", async () => {
     const user = await register();
     await requestReset(user.email);

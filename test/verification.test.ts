@@ -186,6 +186,20 @@ describe("REQUIRE_EMAIL_VERIFICATION", () => {
     expectError(res, 401, "invalid_credentials");
   });
 
+  it("answers a taken username the same whether or not the email has an account", async () => {
+    const username = `taken${crypto.randomUUID().slice(0, 8)}`;
+    const holder = await register({ username });
+    const attempt = (email: string) =>
+      callWith(
+        required,
+        request("POST", "/users/", { body: { email, password: PASSWORD, username } }),
+      );
+    const forExisting = await attempt(holder.email);
+    const forNew = await attempt(uniqueEmail("fresh"));
+    for (const res of [forExisting, forNew]) expectError(res, 409, "username_taken");
+    expect(forExisting.text).toBe(forNew.text);
+  });
+
   it("when off (the default), an unverified user logs in", async () => {
     const user = await register();
     expect((await login(user.email)).status).toBe(200);

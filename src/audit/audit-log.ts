@@ -21,6 +21,8 @@ export const AUDIT_ACTIONS = [
   "password_reset_requested",
   "password_reset",
   "account_deactivated",
+  "account_reactivated",
+  "role_changed",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

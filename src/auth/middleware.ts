@@ -3,11 +3,12 @@
  * audience, type, expiry) whose session is not on the revocation deny-list. Whether the account is
  * still active is checked by the handlers that load the user anyway, so this adds no D1 query.
  */
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
 import { ApiError } from "../errors";
 import { errorDetail, log } from "../logging";
-import { verifyAccessToken } from "./jwt";
+import { type AccessClaims, verifyAccessToken } from "./jwt";
 import { isSessionDenied } from "./sessions";
 
 const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/-]+=*)$/i;
@@ -32,12 +33,16 @@ export function bearerToken(header: string | undefined): string | null {
   return match[1];
 }
 
-export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+/**
+ * Authenticates the bearer access token of the request, sets `auth`, and returns its claims;
+ * throws the 401 (or 503 when the deny-list cannot be read) otherwise.
+ */
+export async function authenticateUser(c: Context<AppEnv>): Promise<AccessClaims> {
   const token = bearerToken(c.req.header("Authorization"));
   if (token === null) {
     throw unauthorized("authentication_required", "Authentication credentials were not provided");
   }
-  let claims: Awaited<ReturnType<typeof verifyAccessToken>>;
+  let claims: AccessClaims;
   try {
     claims = await verifyAccessToken(c.get("config"), token);
   } catch (err) {
@@ -58,5 +63,11 @@ export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
   }
   if (denied) throw unauthorized("invalid_token", "Session has been revoked");
   c.set("auth", claims);
+  return claims;
+}
+
+/** Routes for an authenticated user (a valid access token of a session that is not revoked). */
+export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+  await authenticateUser(c);
   await next();
 });

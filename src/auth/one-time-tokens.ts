@@ -2,16 +2,22 @@
  * Single-use tokens for email verification and password reset (DESIGN §4, §5): 256 random bits,
  * only the SHA-256 stored, a purpose, an expiry, and one use.
  *
- * A use is one batch: mark the token used, apply the change, and write the audit row whose primary
- * key is the token's id. Two concurrent uses both find the token unused when they read it, but the
- * second batch then violates that primary key and rolls back whole — so exactly one succeeds and
- * the loser writes nothing.
+ * A use is one batch: mark the token used, apply the change, and write the use's audit row — whose
+ * primary key is the token's id and whose time is read from the token row as this batch marked it.
+ * A second use of the same token violates that key; a use of a token that was deleted or used
+ * since it was read (a resend, a newer reset, an email change) finds no such row and violates the
+ * NOT NULL on the time. Either way the whole batch rolls back: exactly one use commits, and a
+ * loser writes nothing.
+ *
+ * A token also carries the address it was mailed to: it proves control of that address only, so
+ * once the account's email differs it is dead.
  */
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
+import type { AuditAction, RequestMeta } from "../audit/audit-log";
 import type { Config } from "../config";
 import type { Db } from "../db/client";
-import { uniqueViolation } from "../db/errors";
-import { oneTimeTokens, type TokenPurpose } from "../db/schema";
+import { notNullViolation, uniqueViolation } from "../db/errors";
+import { auditLog, oneTimeTokens, type TokenPurpose, users } from "../db/schema";
 import { fieldError } from "../errors";
 import { randomToken, sha256Hex } from "./tokens";
 
@@ -42,10 +48,11 @@ function insertToken(db: Db, values: typeof oneTimeTokens.$inferInsert) {
 export async function issueOneTimeToken(
   db: Db,
   config: Config,
-  userId: string,
+  user: { id: string; email: string },
   purpose: TokenPurpose,
   now: Date,
 ): Promise<IssuedToken> {
+  const userId = user.id;
   const token = randomToken();
   const expiresAt = new Date(now.getTime() + config.oneTimeTokenTtlMs[purpose]);
   return {
@@ -57,6 +64,7 @@ export async function issueOneTimeToken(
         id: crypto.randomUUID(),
         userId,
         purpose,
+        email: user.email,
         tokenHash: await sha256Hex(token),
         expiresAt,
         createdAt: now,
@@ -65,9 +73,12 @@ export async function issueOneTimeToken(
   };
 }
 
-/** Deletes a user's unused tokens of one purpose (e.g. other resets once one succeeded). */
-export function invalidateUnusedTokens(db: Db, userId: string, purpose: TokenPurpose) {
-  return deleteUnused(db, userId, purpose);
+/** Deletes a user's unused tokens of one purpose, or of every purpose (e.g. on an email change). */
+export function invalidateUnusedTokens(db: Db, userId: string, purpose?: TokenPurpose) {
+  if (purpose) return deleteUnused(db, userId, purpose);
+  return db
+    .delete(oneTimeTokens)
+    .where(and(eq(oneTimeTokens.userId, userId), isNull(oneTimeTokens.usedAt)));
 }
 
 export const INVALID_TOKEN_MESSAGE = "This link is invalid or has expired.";
@@ -98,14 +109,49 @@ export function markTokenUsed(db: Db, tokenId: string, now: Date) {
 }
 
 /**
- * Runs a token's batch (which must include the audit row with `id: token.id`); a concurrent use
- * that committed first turns into the same 400 as any unusable token.
+ * The audit row of a token's use, and the guard of its batch (see the top of this file): keyed by
+ * the token's id, timed by the token row as `markTokenUsed` left it in this same batch.
+ */
+export function tokenUseAudit(
+  db: Db,
+  meta: RequestMeta,
+  token: { id: string; userId: string },
+  action: AuditAction,
+  now: Date,
+) {
+  return db.insert(auditLog).values({
+    id: token.id,
+    userId: token.userId,
+    action,
+    ip: meta.ip,
+    userAgent: meta.userAgent,
+    createdAt: sql`(select ${oneTimeTokens.usedAt} from ${oneTimeTokens} where ${oneTimeTokens.id} = ${token.id} and ${oneTimeTokens.usedAt} = ${now.getTime()})`,
+  });
+}
+
+/** The active account a token belongs to, still at the address the token was mailed to. */
+export async function tokenOwner(db: Db, token: { userId: string; email: string }) {
+  const [user] = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.id, token.userId), eq(users.isActive, true), eq(users.email, token.email)))
+    .limit(1);
+  if (!user) throw fieldError("token", INVALID_TOKEN_MESSAGE);
+  return user;
+}
+
+/**
+ * Runs a token's batch (which must include its `tokenUseAudit`); a use that lost a race — to
+ * another use, a resend, a newer token or an email change — turns into the 400 of every
+ * unusable token, having written nothing.
  */
 export async function applyTokenUse<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
-    if (uniqueViolation(err) === "audit_log.id") throw fieldError("token", INVALID_TOKEN_MESSAGE);
+    const lost =
+      uniqueViolation(err) === "audit_log.id" || notNullViolation(err) === "audit_log.created_at";
+    if (lost) throw fieldError("token", INVALID_TOKEN_MESSAGE);
     throw err;
   }
 }

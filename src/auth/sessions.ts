@@ -6,8 +6,8 @@
  * one rotates it. Every hash a session ever issued is kept (`refresh_tokens`), so any earlier token
  * presented again is recognised:
  * - the previous token inside the grace window is a client that lost the response: it gets a pair;
- * - any other earlier token is a replay — someone else may hold the session — and the whole
- *   session is revoked, audited and announced;
+ * - any other earlier token (including the pair that lost response carried) is a replay — someone
+ *   else may hold the session — and the whole session is revoked, audited and announced;
  * - a token nobody issued is just invalid (so garbage cannot be used to revoke others' sessions).
  *
  * Revocation is recorded in D1 and the session id is put on a KV deny-list that the auth
@@ -102,7 +102,6 @@ function recordIssuedToken(db: Db, tokenHash: string, now: Date) {
         tokenHash: sql<string>`${tokenHash}`.as("token_hash"),
         sessionId: sessions.id,
         issuedAt: sql<number>`${now.getTime()}`.as("issued_at"),
-        discardedAt: sql<null>`null`.as("discarded_at"),
       })
       .from(sessions)
       .where(eq(sessions.refreshTokenHash, tokenHash)),
@@ -166,7 +165,6 @@ export async function rotateRefreshToken(
   // Not the current token. Did this service ever issue it, and for which session?
   const [known] = await db
     .select({
-      discardedAt: refreshTokens.discardedAt,
       sessionId: sessions.id,
       userId: sessions.userId,
       current: sessions.refreshTokenHash,
@@ -198,10 +196,11 @@ export async function rotateRefreshToken(
     known.rotatedAt !== null &&
     now.getTime() < known.rotatedAt.getTime() + config.refreshReuseGraceSeconds * 1000;
   if (inGrace) {
-    // A client that lost the response to its refresh: issue a new pair. The token that response
-    // carried is discarded (its holder raced itself, it is not a sign of theft). `rotatedAt` stays,
-    // so repeated replays cannot stretch the window.
-    const [regranted, , , regrantedUser] = await db.batch([
+    // A client that lost the response to its refresh: issue a new pair. The pair that response
+    // carried was never received (or the client raced itself); if it turns up later it is treated
+    // as a replay like any other superseded token. `rotatedAt` stays, so repeated replays cannot
+    // stretch the window.
+    const [regranted, , regrantedUser] = await db.batch([
       db
         .update(sessions)
         .set({ refreshTokenHash: newHash, lastUsedAt: now, ip: meta.ip, userAgent })
@@ -215,15 +214,6 @@ export async function rotateRefreshToken(
           ),
         )
         .returning({ id: sessions.id }),
-      db
-        .update(refreshTokens)
-        .set({ discardedAt: now })
-        .where(
-          and(
-            eq(refreshTokens.tokenHash, known.current),
-            sql`exists (select 1 from ${sessions} where ${sessions.id} = ${known.sessionId} and ${sessions.refreshTokenHash} = ${newHash})`,
-          ),
-        ),
       recordIssuedToken(db, newHash, now),
       selectUserWithPreferences(db)
         .innerJoin(sessions, eq(sessions.userId, users.id))
@@ -234,8 +224,6 @@ export async function rotateRefreshToken(
     if (again && againUser) return { sessionId: again.id, refreshToken, user: againUser };
     throw invalidRefreshToken();
   }
-
-  if (known.discardedAt) throw invalidRefreshToken();
 
   // A replay of an earlier token outside the grace window: someone else may hold this session.
   const [revoked] = await db.batch([

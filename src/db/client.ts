@@ -1,3 +1,4 @@
+import type { BatchItem } from "drizzle-orm/batch";
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
 
@@ -20,4 +21,13 @@ export function getDb(env: Env): Db {
     instances.set(env.DB, db);
   }
   return db;
+}
+
+/**
+ * Runs statements assembled at run time as one D1 batch (one transaction). For fixed lists use
+ * `db.batch([...])` directly, which keeps each statement's result type.
+ */
+export async function runBatch(db: Db, statements: BatchItem<"sqlite">[]): Promise<void> {
+  const [first, ...rest] = statements;
+  if (first) await db.batch([first, ...rest]);
 }

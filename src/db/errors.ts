@@ -11,3 +11,12 @@ export function uniqueViolation(err: unknown): string | null {
   }
   return null;
 }
+
+/** The column (table.column) whose NOT NULL constraint a D1 error reports, or null. */
+export function notNullViolation(err: unknown): string | null {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    const match = /NOT NULL constraint failed: ([\w.]+)/.exec(e.message);
+    if (match?.[1]) return match[1];
+  }
+  return null;
+}

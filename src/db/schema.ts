@@ -143,11 +143,6 @@ export const refreshTokens = sqliteTable(
       .notNull()
       .references(() => sessions.id, { onDelete: "cascade" }),
     issuedAt: timestamp("issued_at").notNull(),
-    /**
-     * Set when a replay inside the grace window replaced this token before its holder used it: a
-     * client that raced itself, not a thief, so presenting it later is refused without revoking.
-     */
-    discardedAt: timestamp("discarded_at"),
   },
   (t) => [index("refresh_tokens_session_idx").on(t.sessionId)],
 );
@@ -163,6 +158,11 @@ export const oneTimeTokens = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
     purpose: text("purpose", { enum: TOKEN_PURPOSES }).notNull(),
+    /**
+     * The address the token was mailed to. Using it proves control of that address only: once the
+     * account's email differs, the token is dead.
+     */
+    email: text("email").notNull(),
     /** SHA-256 of the token; the token only travels in the event to the email service. */
     tokenHash: text("token_hash").notNull(),
     expiresAt: timestamp("expires_at").notNull(),
@@ -246,3 +246,4 @@ export const auditLog = sqliteTable(
 export type UserRow = typeof users.$inferSelect;
 export type PreferencesRow = typeof preferences.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
+export type PushTokenRow = typeof pushTokens.$inferSelect;

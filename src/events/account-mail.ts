@@ -31,7 +31,7 @@ export async function emailVerificationRequest(
   user: MailUser,
   now: Date,
 ) {
-  const issued = await issueOneTimeToken(db, config, user.id, "email_verification", now);
+  const issued = await issueOneTimeToken(db, config, user, "email_verification", now);
   return [
     ...issued.statements,
     outboxEvent(
@@ -59,7 +59,7 @@ export async function passwordResetRequest(
   user: MailUser,
   now: Date,
 ) {
-  const issued = await issueOneTimeToken(db, config, user.id, "password_reset", now);
+  const issued = await issueOneTimeToken(db, config, user, "password_reset", now);
   return [
     ...issued.statements,
     outboxEvent(

@@ -3,6 +3,7 @@
  * they write to the outbox; consumers `safeParse` what they receive with the same schemas.
  */
 import { z } from "zod";
+import { PLATFORMS, PROVIDERS } from "../db/schema";
 
 const userFields = {
   user_id: z.uuid(),
@@ -52,6 +53,28 @@ export const eventDataSchemas = {
     login_link: z.url(),
     reset_link: z.url(),
   }),
+  "preferences.updated": z.object({
+    user_id: z.uuid(),
+    /** Names of the preference fields that changed. */
+    changed: z.array(z.string()).min(1),
+    /** The whole preferences object after the change. */
+    preferences: z.record(z.string(), z.unknown()),
+  }),
+  "push_token.added": z.object({
+    user_id: z.uuid(),
+    push_token_id: z.uuid(),
+    platform: z.enum(PLATFORMS),
+    provider: z.enum(PROVIDERS),
+    device_id: z.string().nullable(),
+    device_name: z.string().nullable(),
+  }),
+  "push_token.removed": z.object({
+    user_id: z.uuid(),
+    push_token_id: z.uuid(),
+    platform: z.enum(PLATFORMS),
+    /** deleted by the user, deactivated, moved to another user's account, or reported invalid. */
+    reason: z.enum(["deleted", "deactivated", "moved", "invalid"]),
+  }),
   "security.refresh_token_reused": z.object({
     user_id: z.uuid(),
     session_id: z.uuid(),
@@ -98,6 +121,9 @@ export const anyEventSchema = z.discriminatedUnion("type", [
   eventSchema("user.password_reset_requested"),
   eventSchema("user.password_changed"),
   eventSchema("user.duplicate_registration"),
+  eventSchema("preferences.updated"),
+  eventSchema("push_token.added"),
+  eventSchema("push_token.removed"),
   eventSchema("security.refresh_token_reused"),
 ]);
 

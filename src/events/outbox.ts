@@ -4,7 +4,7 @@
  * emits it. After the response, the request's rows are published to USER_EVENTS; whatever is left
  * unpublished (a failed send, a crash) is re-driven by the cron.
  */
-import { and, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
 import type { RequestMeta } from "../audit/audit-log";
@@ -120,6 +120,45 @@ export async function publishEvents(
     );
     if (first) await db.batch([first, ...rest]);
     published += chunk.length;
+  }
+  return published;
+}
+
+/** Rows younger than this are left to the request that wrote them. */
+export const REDRIVE_AFTER_MS = 60_000;
+const REDRIVE_BATCH = 100;
+const REDRIVE_BATCHES_PER_RUN = 10;
+
+/**
+ * The cron's re-drive: publishes rows left unpublished (a failed send, a crash before
+ * `waitUntil` ran) once they are a minute old and nobody holds their lease. At least once:
+ * consumers deduplicate by event id. Returns how many were published.
+ */
+export async function redriveOutbox(db: Db, queue: Queue, now: Date = new Date()): Promise<number> {
+  let published = 0;
+  for (let run = 0; run < REDRIVE_BATCHES_PER_RUN; run++) {
+    const stale = await db
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(
+        and(
+          isNull(outbox.publishedAt),
+          lt(outbox.createdAt, new Date(now.getTime() - REDRIVE_AFTER_MS)),
+          or(isNull(outbox.lockedUntil), lte(outbox.lockedUntil, now)),
+        ),
+      )
+      .orderBy(asc(outbox.createdAt))
+      .limit(REDRIVE_BATCH);
+    if (stale.length === 0) break;
+    const sent = await publishEvents(
+      db,
+      queue,
+      stale.map((r) => r.id),
+      now,
+    );
+    published += sent;
+    // A failing queue: stop and let the next run try again.
+    if (sent < stale.length) break;
   }
   return published;
 }

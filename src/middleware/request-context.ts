@@ -1,7 +1,7 @@
 /**
  * First middleware of every request: correlation id in and out, client address, and one structured
- * log line when the response is ready (method, path, status, duration, correlation id, user id —
- * never a body, query string, password or token).
+ * log line when the response is ready (method, path, status, duration, correlation id, user id or
+ * calling service — never a body, query string, password or token).
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
@@ -27,6 +27,7 @@ export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 
   c.header("X-Correlation-ID", correlationId);
+  const caller = c.get("caller");
   log("info", "request", {
     method: c.req.method,
     path: new URL(c.req.url).pathname,
@@ -34,6 +35,7 @@ export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
     duration_ms: Math.round((performance.now() - started) * 100) / 100,
     correlation_id: correlationId,
     user_id: c.get("auth")?.userId ?? null,
+    service: caller?.kind === "service" ? caller.name : undefined,
   });
 });
 

@@ -16,7 +16,7 @@ export interface ApiResponse<T = unknown> {
   text: string;
 }
 
-export interface Envelope<T = Record<string, unknown>> {
+export interface Envelope<T = unknown> {
   success: boolean;
   message: string;
   data: T;

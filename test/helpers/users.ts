@@ -6,7 +6,7 @@ import { and, desc, eq } from "drizzle-orm";
 import { expect } from "vitest";
 import { getDb } from "../../src/db/client";
 import { auditLog, outbox, sessions, users } from "../../src/db/schema";
-import { call, type Envelope } from "./api";
+import { call, callWith, type Envelope, request } from "./api";
 
 export const PASSWORD = "violet-Harbor-42";
 
@@ -42,12 +42,17 @@ export interface TestUser extends TokenPair {
   id: string;
 }
 
+/**
+ * Registers through the API and waits for the request's after-response work (event publishing), so
+ * it cannot spill into what the test measures next.
+ */
 export async function register(fields: Record<string, unknown> = {}): Promise<TestUser> {
   const email = (fields.email as string | undefined) ?? uniqueEmail();
   const password = (fields.password as string | undefined) ?? PASSWORD;
-  const res = await call<Envelope<TokenPair>>("POST", "/users/", {
-    body: { email, password, ...fields },
-  });
+  const res = await callWith<Envelope<TokenPair>>(
+    {},
+    request("POST", "/users/", { body: { email, password, ...fields } }),
+  );
   expect(res.status, res.text).toBe(201);
   return { ...res.body.data, email: res.body.data.user.email, password, id: res.body.data.user.id };
 }
@@ -94,3 +99,13 @@ export function claims(token: string): Record<string, unknown> {
   const part = token.split(".")[1] ?? "";
   return JSON.parse(atob(part.replaceAll("-", "+").replaceAll("_", "/")));
 }
+
+/** Makes a user an admin directly in D1 (what `npm run user:role` does). */
+export async function makeAdmin(user: { id: string }) {
+  await db().update(users).set({ role: "admin" }).where(eq(users.id, user.id));
+}
+
+/** Headers of a caller holding a configured service key (vitest.config.ts SERVICE_KEYS). */
+export const SERVICE = { "X-Service-Key": "dev-service-key" } as const;
+export const SERVICE_BEARER = { Authorization: "Bearer other-service-key" } as const;
+export const WRONG_SERVICE = { "X-Service-Key": "not-a-configured-key" } as const;

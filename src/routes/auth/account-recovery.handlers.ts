@@ -9,16 +9,17 @@ import { auditEntry } from "../../audit/audit-log";
 import {
   applyTokenUse,
   findUsableToken,
-  INVALID_TOKEN_MESSAGE,
   invalidateUnusedTokens,
   markTokenUsed,
+  tokenOwner,
+  tokenUseAudit,
 } from "../../auth/one-time-tokens";
 import { hashPassword, passwordPolicyErrors } from "../../auth/passwords";
 import { denySessions, revokeSessions } from "../../auth/sessions";
 import { randomToken, sha256Hex } from "../../auth/tokens";
-import { type Db, getDb } from "../../db/client";
+import { getDb } from "../../db/client";
 import { users } from "../../db/schema";
-import { ApiError, fieldError } from "../../errors";
+import { ApiError } from "../../errors";
 import { emailVerificationRequest, passwordResetRequest } from "../../events/account-mail";
 import { outboxEvent } from "../../events/outbox";
 import { requestMeta } from "../../middleware/request-context";
@@ -28,24 +29,13 @@ import type * as routes from "./auth.routes";
 export const PASSWORD_RESET_MESSAGE =
   "If an account exists for this email, we sent a link to reset its password.";
 
-/** The active account a token belongs to; a deactivated one makes the token as good as unknown. */
-async function tokenOwner(db: Db, userId: string) {
-  const [user] = await db
-    .select()
-    .from(users)
-    .where(and(eq(users.id, userId), eq(users.isActive, true)))
-    .limit(1);
-  if (!user) throw fieldError("token", INVALID_TOKEN_MESSAGE);
-  return user;
-}
-
 export const verifyEmail: RouteHandler<typeof routes.verifyEmail, AppEnv> = async (c) => {
   const { token } = c.req.valid("json");
   const db = getDb(c.env);
   const meta = requestMeta(c);
   const now = new Date();
   const stored = await findUsableToken(db, token, "email_verification", now);
-  const user = await tokenOwner(db, stored.userId);
+  const user = await tokenOwner(db, stored);
 
   await applyTokenUse(() =>
     db.batch([
@@ -53,8 +43,10 @@ export const verifyEmail: RouteHandler<typeof routes.verifyEmail, AppEnv> = asyn
       db
         .update(users)
         .set({ emailVerifiedAt: now, updatedAt: now })
-        .where(and(eq(users.id, user.id), isNull(users.emailVerifiedAt))),
-      auditEntry(db, meta, { id: stored.id, userId: user.id, action: "email_verified", at: now }),
+        .where(
+          and(eq(users.id, user.id), eq(users.email, stored.email), isNull(users.emailVerifiedAt)),
+        ),
+      tokenUseAudit(db, meta, stored, "email_verified", now),
       ...(user.emailVerifiedAt === null
         ? [
             outboxEvent(
@@ -143,7 +135,7 @@ export const passwordResetConfirm: RouteHandler<
   const meta = requestMeta(c);
   const now = new Date();
   const stored = await findUsableToken(db, body.token, "password_reset", now);
-  const user = await tokenOwner(db, stored.userId);
+  const user = await tokenOwner(db, stored);
 
   const policy = passwordPolicyErrors(body.password, user);
   if (policy.length > 0) {
@@ -161,7 +153,7 @@ export const passwordResetConfirm: RouteHandler<
         .where(eq(users.id, user.id)),
       invalidateUnusedTokens(db, user.id, "password_reset"),
       revokeSessions(db, { userId: user.id }, "password_reset", now),
-      auditEntry(db, meta, { id: stored.id, userId: user.id, action: "password_reset", at: now }),
+      tokenUseAudit(db, meta, stored, "password_reset", now),
       outboxEvent(
         db,
         meta,

@@ -1,9 +1,8 @@
 /**
- * Notification preferences as clients send them (DESIGN §4). Used by registration and the profile
- * today, and by the preferences resource.
+ * Notification preferences (DESIGN §4): what clients send, what the API returns, the defaults.
  */
 import { z } from "@hono/zod-openapi";
-import type { preferences } from "../../db/schema";
+import type { PreferencesRow, preferences } from "../../db/schema";
 
 const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
 
@@ -68,4 +67,73 @@ export function preferenceColumns(input: PreferencesInput): PreferenceColumns {
   if (input.timezone !== undefined) columns.timezone = input.timezone;
   if (input.frequency_limit !== undefined) columns.frequencyLimit = input.frequency_limit;
   return columns;
+}
+
+export const PreferencesSchema = z
+  .object({
+    email: z.boolean(),
+    push: z.boolean(),
+    email_marketing: z.boolean(),
+    email_transactional: z.boolean(),
+    email_security: z.boolean(),
+    email_system: z.boolean(),
+    push_marketing: z.boolean(),
+    push_transactional: z.boolean(),
+    push_security: z.boolean(),
+    push_system: z.boolean(),
+    quiet_hours_start: z.string().nullable(),
+    quiet_hours_end: z.string().nullable(),
+    timezone: z.string(),
+    frequency_limit: z.number().int(),
+    updated_at: z.iso.datetime(),
+  })
+  .openapi("Preferences");
+
+export type Preferences = z.infer<typeof PreferencesSchema>;
+
+export function toPreferencesObject(row: PreferencesRow): Preferences {
+  return {
+    email: row.email,
+    push: row.push,
+    email_marketing: row.emailMarketing,
+    email_transactional: row.emailTransactional,
+    email_security: row.emailSecurity,
+    email_system: row.emailSystem,
+    push_marketing: row.pushMarketing,
+    push_transactional: row.pushTransactional,
+    push_security: row.pushSecurity,
+    push_system: row.pushSystem,
+    quiet_hours_start: row.quietHoursStart,
+    quiet_hours_end: row.quietHoursEnd,
+    timezone: row.timezone,
+    frequency_limit: row.frequencyLimit,
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+/** The defaults of DESIGN §4, which a PUT falls back to for fields it does not send. */
+export const PREFERENCE_DEFAULTS = {
+  email: true,
+  push: true,
+  email_marketing: false,
+  email_transactional: true,
+  email_security: true,
+  email_system: true,
+  push_marketing: false,
+  push_transactional: true,
+  push_security: true,
+  push_system: true,
+  quiet_hours_start: null,
+  quiet_hours_end: null,
+  timezone: "UTC",
+  frequency_limit: 50,
+} as const satisfies Required<PreferencesInput>;
+
+/** Quiet hours are both set or both unset; the message names the missing one. */
+export function quietHoursIssue(start: string | null, end: string | null) {
+  if ((start === null) === (end === null)) return null;
+  return {
+    field: start === null ? "quiet_hours_start" : "quiet_hours_end",
+    message: "Quiet hours need both a start and an end.",
+  };
 }

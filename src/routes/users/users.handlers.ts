@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../../app-env";
 import { auditEntry } from "../../audit/audit-log";
+import { authorizeUserAccess } from "../../auth/callers";
 import { signAccessToken } from "../../auth/jwt";
 import { invalidateUnusedTokens } from "../../auth/one-time-tokens";
 import { hashPassword, passwordPolicyErrors, verifyPassword } from "../../auth/passwords";
@@ -17,10 +18,17 @@ import { outboxEvent } from "../../events/outbox";
 import { requestMeta } from "../../middleware/request-context";
 import { ok } from "../openapi";
 import { okList, pageMeta } from "../pagination";
-import { preferenceColumns } from "../preferences/preferences.schemas";
+import { writePreferencesCache } from "../preferences/preferences.cache";
+import { preferenceColumns, toPreferencesObject } from "../preferences/preferences.schemas";
 import { selectUserWithPreferences, toUserObject, type UserWithPreferences } from "./user-object";
 import type * as routes from "./users.routes";
 import { type ProfilePatchSchema, usernameKey } from "./users.schemas";
+
+function usernameTaken() {
+  return new ApiError("username_taken", "A user with this username already exists", {
+    details: { username: ["A user with that username already exists."] },
+  });
+}
 
 /** Turns a unique-constraint failure on users into the contract's 409. */
 export function conflictFrom(err: unknown): ApiError | null {
@@ -31,9 +39,7 @@ export function conflictFrom(err: unknown): ApiError | null {
     });
   }
   if (constraint === "users.username_key" || constraint === "users_username_key_unique") {
-    return new ApiError("username_taken", "A user with this username already exists", {
-      details: { username: ["A user with that username already exists."] },
-    });
+    return usernameTaken();
   }
   return null;
 }
@@ -85,7 +91,16 @@ export const register: RouteHandler<typeof routes.register, AppEnv> = async (c) 
 
   if (config.requireEmailVerification) {
     // Registration must not tell whether the email has an account: both outcomes answer 202 with
-    // the same body, and the owner of an existing account gets a notice instead.
+    // the same body, and the owner of an existing account gets a notice instead. A taken username
+    // is refused first, whatever the email, so that answer cannot tell emails apart either.
+    if (user.usernameKey !== null) {
+      const [holder] = await db
+        .select({ id: users.id })
+        .from(users)
+        .where(eq(users.usernameKey, user.usernameKey))
+        .limit(1);
+      if (holder) throw usernameTaken();
+    }
     const [existing] = await db
       .select({ id: users.id, email: users.email, name: users.name })
       .from(users)
@@ -242,13 +257,13 @@ async function updateProfile(c: Context<AppEnv>, input: ProfileChanges, replace:
     userChanges.email = next.email;
     userChanges.emailVerifiedAt = null;
   }
-  const prefChanges: Partial<typeof preferences.$inferInsert> = { updatedAt: now };
+  const prefChanges: Partial<typeof preferences.$inferInsert> = {};
   if (nextPrefs.email !== current.preferences.email) prefChanges.email = nextPrefs.email;
   if (nextPrefs.push !== current.preferences.push) prefChanges.push = nextPrefs.push;
+  const prefsChanged = Object.keys(prefChanges);
 
   const writes = [
     db.update(users).set(userChanges).where(eq(users.id, user.id)),
-    db.update(preferences).set(prefChanges).where(eq(preferences.userId, user.id)),
     auditEntry(db, meta, {
       userId: user.id,
       action: "profile_updated",
@@ -262,22 +277,51 @@ async function updateProfile(c: Context<AppEnv>, input: ProfileChanges, replace:
       { user_id: user.id, email: next.email, username: next.username, name: next.name, changed },
       now,
     ),
-  ] as const;
+    ...(next.email !== user.email
+      ? [
+          auditEntry(db, meta, {
+            userId: user.id,
+            action: "email_changed",
+            metadata: { previous_email: user.email },
+            at: now,
+          }),
+          // Links mailed to the old address die with it; the new address is unverified until its
+          // owner follows the link sent there.
+          invalidateUnusedTokens(db, user.id),
+          ...(await emailVerificationRequest(db, config, meta, next, now)),
+        ]
+      : []),
+  ];
   try {
-    if (next.email !== user.email) {
-      // The new address is unverified until its owner follows the link sent to it.
-      await db.batch([
-        ...writes,
-        auditEntry(db, meta, {
-          userId: user.id,
-          action: "email_changed",
-          metadata: { previous_email: user.email },
-          at: now,
-        }),
-        ...(await emailVerificationRequest(db, config, meta, next, now)),
-      ]);
+    if (prefsChanged.length === 0) {
+      const [first, ...rest] = writes;
+      if (first) await db.batch([first, ...rest]);
     } else {
-      await db.batch(writes);
+      // The channel switches are preferences too: same row, same event and cache as
+      // /users/preferences/.
+      const [full] = await db
+        .select()
+        .from(preferences)
+        .where(eq(preferences.userId, user.id))
+        .limit(1);
+      if (!full) throw new ApiError("invalid_token", "User not found or inactive");
+      const after = toPreferencesObject({ ...full, ...prefChanges, updatedAt: now });
+      const [[row]] = await db.batch([
+        db
+          .update(preferences)
+          .set({ ...prefChanges, updatedAt: now })
+          .where(eq(preferences.userId, user.id))
+          .returning(),
+        outboxEvent(
+          db,
+          meta,
+          "preferences.updated",
+          { user_id: user.id, changed: prefsChanged, preferences: after },
+          now,
+        ),
+        ...writes,
+      ]);
+      if (row) await writePreferencesCache(c.env.KV, user.id, row);
     }
   } catch (err) {
     throw conflictFrom(err) ?? err;
@@ -379,20 +423,11 @@ export const changePassword: RouteHandler<typeof routes.changePassword, AppEnv> 
 export const audit: RouteHandler<typeof routes.audit, AppEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const { page, limit } = c.req.valid("query");
-  const auth = c.get("auth");
   const db = getDb(c.env);
   if (!z.uuid().safeParse(id).success) throw new ApiError("not_found", "User not found");
-
-  if (id !== auth.userId) {
-    // The role is read from D1, not the token: a demoted admin loses access at once.
-    const [caller] = await db
-      .select({ role: users.role })
-      .from(users)
-      .where(and(eq(users.id, auth.userId), eq(users.isActive, true)))
-      .limit(1);
-    if (caller?.role !== "admin") {
-      throw new ApiError("forbidden", "You may only read your own audit log");
-    }
+  await authorizeUserAccess(c, id, { services: false });
+  const caller = c.get("caller");
+  if (caller.kind === "user" && caller.userId !== id) {
     const [target] = await db.select({ id: users.id }).from(users).where(eq(users.id, id)).limit(1);
     if (!target) throw new ApiError("not_found", "User not found");
   }

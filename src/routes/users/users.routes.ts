@@ -3,6 +3,7 @@
  * password, and a user's audit log.
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import { requireUserOrService } from "../../auth/callers";
 import { requireUser } from "../../auth/middleware";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
 import { listEnvelope, PaginationQuerySchema } from "../pagination";
@@ -144,7 +145,7 @@ export const audit = createRoute({
   tags,
   summary: "A user's audit log, newest first (self or admin)",
   security: bearer,
-  middleware: [requireUser] as const,
+  middleware: [requireUserOrService] as const,
   request: { params: UserIdParamSchema, query: PaginationQuerySchema },
   responses: {
     200: jsonContent(listEnvelope(AuditEntrySchema), "Audit entries"),

@@ -1,0 +1,121 @@
+/**
+ * Who is calling: a user (bearer access token) or another service (a service key from
+ * SERVICE_KEYS, in `X-Service-Key` or as `Authorization: Bearer <key>`). A user token is never a
+ * service credential and a service key is never a user token: the two are told apart by form
+ * (a JWT has three dot-separated parts) and each is checked only against its own kind.
+ */
+
+import { and, eq } from "drizzle-orm";
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../app-env";
+import type { Config } from "../config";
+import { type Db, getDb } from "../db/client";
+import { users } from "../db/schema";
+import { ApiError } from "../errors";
+import { authenticateUser, bearerToken } from "./middleware";
+import { timingSafeEqual } from "./tokens";
+
+export type Caller =
+  | { kind: "user"; userId: string; sid: string; role: "user" | "admin" }
+  | { kind: "service"; name: string };
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/**
+ * The service whose key this is, or null. Every configured key is compared, in constant time, so
+ * the time taken says nothing about which key (or how much of one) matched.
+ */
+export function serviceForKey(config: Config, presented: string): string | null {
+  let match: string | null = null;
+  for (const { name, key } of config.serviceKeys) {
+    if (timingSafeEqual(presented, key) && match === null) match = name;
+  }
+  return match;
+}
+
+function serviceCredential(c: Context<AppEnv>): string | null {
+  const header = c.req.header("X-Service-Key");
+  if (header !== undefined) return header;
+  const bearer = bearerToken(c.req.header("Authorization"));
+  if (bearer !== null && !JWT_SHAPE.test(bearer)) return bearer;
+  return null;
+}
+
+function invalidServiceKey() {
+  return new ApiError("invalid_token", "Service key is invalid", {
+    headers: { "WWW-Authenticate": 'Bearer realm="user-service", error="invalid_token"' },
+  });
+}
+
+/** Routes only other services may call. */
+export const requireService = createMiddleware<AppEnv>(async (c, next) => {
+  const presented = serviceCredential(c);
+  if (presented === null) {
+    // A user's access token is not a service credential: that is a 403, not a missing key.
+    if (c.req.header("Authorization")) {
+      await authenticateUser(c);
+      throw new ApiError("forbidden", "This endpoint is for services only");
+    }
+    throw new ApiError("authentication_required", "A service key is required", {
+      headers: { "WWW-Authenticate": 'Bearer realm="user-service"' },
+    });
+  }
+  const name = serviceForKey(c.get("config"), presented);
+  if (name === null) throw invalidServiceKey();
+  c.set("caller", { kind: "service", name });
+  await next();
+});
+
+/** Routes open to users (their own data, or any as admin) and to services. */
+export const requireUserOrService = createMiddleware<AppEnv>(async (c, next) => {
+  const presented = serviceCredential(c);
+  if (presented !== null) {
+    const name = serviceForKey(c.get("config"), presented);
+    if (name === null) throw invalidServiceKey();
+    c.set("caller", { kind: "service", name });
+  } else {
+    const claims = await authenticateUser(c);
+    c.set("caller", { kind: "user", userId: claims.userId, sid: claims.sid, role: claims.role });
+  }
+  await next();
+});
+
+/** Whether this user is an active admin, read from D1 so a demotion takes effect at once. */
+export async function isAdmin(db: Db, userId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ role: users.role })
+    .from(users)
+    .where(and(eq(users.id, userId), eq(users.isActive, true)))
+    .limit(1);
+  return row?.role === "admin";
+}
+
+/**
+ * Lets the caller at one user's data: the user themself, an admin, or (when `services`) a service.
+ * Anyone else gets 403.
+ */
+export async function authorizeUserAccess(
+  c: Context<AppEnv>,
+  targetId: string,
+  options: { services: boolean },
+): Promise<void> {
+  const caller = c.get("caller");
+  if (caller.kind === "service") {
+    if (options.services) return;
+    throw new ApiError("forbidden", "This endpoint is not for services");
+  }
+  if (caller.userId === targetId) return;
+  if (await isAdmin(getDb(c.env), caller.userId)) return;
+  throw new ApiError("forbidden", "You may only access your own account");
+}
+
+/** Routes for admins only (role read from D1). */
+export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
+  const claims = await authenticateUser(c);
+  if (!(await isAdmin(getDb(c.env), claims.userId))) {
+    throw new ApiError("forbidden", "Admin role required");
+  }
+  c.set("caller", { kind: "user", userId: claims.userId, sid: claims.sid, role: "admin" });
+  await next();
+});

@@ -1,0 +1,7 @@
+import { createRouter } from "../openapi";
+import * as handlers from "./admin.handlers";
+import * as routes from "./admin.routes";
+
+export const adminRouter = createRouter()
+  .openapi(routes.list, handlers.list)
+  .openapi(routes.update, handlers.update);

@@ -1,0 +1,48 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import { z } from "zod";
+import type { AppEnv } from "../../app-env";
+import { authorizeUserAccess } from "../../auth/callers";
+import { getDb } from "../../db/client";
+import { ApiError } from "../../errors";
+import { notificationTargets, userByEmail, userById, validateAccessToken } from "../../lookups";
+import { ok } from "../openapi";
+import type * as routes from "./lookups.routes";
+
+const userNotFound = () => new ApiError("not_found", "User not found");
+
+/** A path id that is not a UUID names no user: 404, like an unknown one. */
+export function userIdParam(id: string): string {
+  if (!z.uuid().safeParse(id).success) throw userNotFound();
+  return id;
+}
+
+export const byEmail: RouteHandler<typeof routes.byEmail, AppEnv> = async (c) => {
+  const user = await userByEmail(getDb(c.env), c.req.valid("query").email);
+  if (!user) throw userNotFound();
+  return c.json(ok("User retrieved", user), 200);
+};
+
+export const byId: RouteHandler<typeof routes.byId, AppEnv> = async (c) => {
+  const id = userIdParam(c.req.valid("param").id);
+  await authorizeUserAccess(c, id, { services: true });
+  const user = await userById(getDb(c.env), id);
+  if (!user) throw userNotFound();
+  return c.json(ok("User retrieved", user), 200);
+};
+
+export const targets: RouteHandler<typeof routes.targets, AppEnv> = async (c) => {
+  const id = userIdParam(c.req.valid("param").id);
+  const found = await notificationTargets(getDb(c.env), c.env.KV, id);
+  if (!found) throw userNotFound();
+  return c.json(ok("Notification targets retrieved", found), 200);
+};
+
+export const validate: RouteHandler<typeof routes.validate, AppEnv> = async (c) => {
+  const result = await validateAccessToken(
+    getDb(c.env),
+    c.env.KV,
+    c.get("config"),
+    c.req.valid("json").token,
+  );
+  return c.json(ok(result.valid ? "Token is valid" : "Token is not valid", result), 200);
+};

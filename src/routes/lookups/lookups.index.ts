@@ -1,0 +1,9 @@
+import { createRouter } from "../openapi";
+import * as handlers from "./lookups.handlers";
+import * as routes from "./lookups.routes";
+
+export const lookupsRouter = createRouter()
+  .openapi(routes.byEmail, handlers.byEmail)
+  .openapi(routes.validate, handlers.validate)
+  .openapi(routes.byId, handlers.byId)
+  .openapi(routes.targets, handlers.targets);

@@ -1,0 +1,113 @@
+/**
+ * Route contracts for lookups by other services (and by users for themselves): the same
+ * implementation as the Workers RPC entrypoint (src/lookups.ts).
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireService, requireUserOrService } from "../../auth/callers";
+import { PLATFORMS, PROVIDERS } from "../../db/schema";
+import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
+import { PreferencesSchema } from "../preferences/preferences.schemas";
+import { UserObjectSchema } from "../users/user-object";
+import { emailField, UserIdParamSchema } from "../users/users.schemas";
+
+/** `X-Service-Key` (or the key as `Authorization: Bearer`). */
+const serviceKey = [{ serviceKey: [] as string[] }];
+const auth = ["authentication_required", "invalid_token", "forbidden"] as const;
+
+export const byEmail = createRoute({
+  method: "get",
+  path: "/users/by-email",
+  tags: ["Service lookups"],
+  summary: "One user by email (services)",
+  security: serviceKey,
+  middleware: [requireService] as const,
+  request: { query: z.object({ email: emailField }) },
+  responses: {
+    200: jsonContent(envelope(UserObjectSchema), "The user"),
+    ...errorResponses("validation_failed", "not_found", ...auth),
+  },
+});
+
+export const byId = createRoute({
+  method: "get",
+  path: "/users/{id}",
+  tags: ["Service lookups"],
+  summary: "One user (self, admin or service)",
+  security: [{ bearerAuth: [] as string[] }, ...serviceKey],
+  middleware: [requireUserOrService] as const,
+  request: { params: UserIdParamSchema },
+  responses: {
+    200: jsonContent(envelope(UserObjectSchema), "The user"),
+    ...errorResponses("not_found", ...auth),
+  },
+});
+
+export const NotificationTargetsSchema = z
+  .object({
+    user_id: z.uuid(),
+    email: z.email(),
+    name: z.string(),
+    is_active: z.boolean(),
+    email_verified: z.boolean(),
+    preferences: PreferencesSchema,
+    push_devices: z.array(
+      z.object({
+        id: z.uuid(),
+        token: z.string(),
+        platform: z.enum(PLATFORMS),
+        provider: z.enum(PROVIDERS),
+        device_id: z.string().nullable(),
+        device_name: z.string().nullable(),
+      }),
+    ),
+  })
+  .openapi("NotificationTargets");
+
+export const targets = createRoute({
+  method: "get",
+  path: "/users/{id}/preferences",
+  tags: ["Service lookups"],
+  summary: "Preferences and active push devices, for delivery decisions (services)",
+  description: "Device tokens are included: this is for the services that deliver notifications.",
+  security: serviceKey,
+  middleware: [requireService] as const,
+  request: { params: UserIdParamSchema },
+  responses: {
+    200: jsonContent(envelope(NotificationTargetsSchema), "Delivery targets"),
+    ...errorResponses("not_found", ...auth),
+  },
+});
+
+export const TokenValidationSchema = z
+  .union([
+    z.object({
+      valid: z.literal(true),
+      user_id: z.uuid(),
+      sid: z.uuid(),
+      email: z.email(),
+      role: z.enum(["user", "admin"]),
+      expires_at: z.iso.datetime(),
+    }),
+    z.object({
+      valid: z.literal(false),
+      reason: z.enum(["invalid", "expired", "revoked", "inactive"]),
+    }),
+  ])
+  .openapi("TokenValidation");
+
+export const validate = createRoute({
+  method: "post",
+  path: "/auth/validate",
+  tags: ["Service lookups"],
+  summary: "Validate an access token (services)",
+  description:
+    "Signature, claims and expiry, then revocation: a token of a revoked session or a deactivated " +
+    "account is invalid. Always 200; `valid` says the outcome.",
+  security: serviceKey,
+  middleware: [requireService] as const,
+  request: { body: jsonRequest(z.object({ token: z.string().min(1).max(8192) })) },
+  responses: {
+    200: jsonContent(envelope(TokenValidationSchema), "The validation result"),
+    ...errorResponses("validation_failed", ...auth),
+  },
+});

@@ -1,0 +1,68 @@
+/**
+ * Route contracts for the delivery-status log: services report what happened to a notification;
+ * services, the user and admins read it back.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireService, requireUserOrService } from "../../auth/callers";
+import { CHANNELS, DELIVERY_STATUSES } from "../../db/schema";
+import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
+import { listEnvelope, PaginationQuerySchema } from "../pagination";
+import { UserIdParamSchema } from "../users/users.schemas";
+import { ChannelParamSchema, StatusEntrySchema, StatusReportSchema } from "./notifications.schemas";
+
+const tags = ["Delivery status"];
+const serviceKey = [{ serviceKey: [] as string[] }];
+const auth = ["authentication_required", "invalid_token", "forbidden"] as const;
+
+export const report = createRoute({
+  method: "post",
+  path: "/{channel}/status",
+  tags,
+  summary: "Report a delivery status (services; channel email or push)",
+  security: serviceKey,
+  middleware: [requireService] as const,
+  request: { params: ChannelParamSchema, body: jsonRequest(StatusReportSchema) },
+  responses: {
+    201: jsonContent(envelope(StatusEntrySchema), "Recorded"),
+    ...errorResponses("validation_failed", "not_found", ...auth),
+  },
+});
+
+export const history = createRoute({
+  method: "get",
+  path: "/{channel}/status/{notification_id}",
+  tags,
+  summary: "The status history of one notification, oldest first (services)",
+  security: serviceKey,
+  middleware: [requireService] as const,
+  request: {
+    params: ChannelParamSchema.extend({
+      notification_id: z.string().openapi({ param: { name: "notification_id", in: "path" } }),
+    }),
+    query: PaginationQuerySchema,
+  },
+  responses: {
+    200: jsonContent(listEnvelope(StatusEntrySchema), "Status history"),
+    ...errorResponses("validation_failed", "not_found", ...auth),
+  },
+});
+
+export const forUser = createRoute({
+  method: "get",
+  path: "/users/{id}/notifications",
+  tags,
+  summary: "A user's delivery-status history, newest first (self, admin or service)",
+  security: [{ bearerAuth: [] as string[] }, ...serviceKey],
+  middleware: [requireUserOrService] as const,
+  request: {
+    params: UserIdParamSchema,
+    query: PaginationQuerySchema.extend({
+      channel: z.enum(CHANNELS).optional(),
+      status: z.enum(DELIVERY_STATUSES).optional(),
+    }),
+  },
+  responses: {
+    200: jsonContent(listEnvelope(StatusEntrySchema), "Delivery statuses"),
+    ...errorResponses("validation_failed", "not_found", ...auth),
+  },
+});

@@ -1,0 +1,51 @@
+import { z } from "@hono/zod-openapi";
+import { CHANNELS, DELIVERY_STATUSES, type notificationStatus } from "../../db/schema";
+
+export const StatusReportSchema = z
+  .object({
+    notification_id: z.string().trim().min(1).max(255),
+    user_id: z.uuid().nullable().optional(),
+    status: z.enum(DELIVERY_STATUSES),
+    error: z.string().max(2000).nullable().optional(),
+    timestamp: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: "When it happened; defaults to when it was reported." }),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+  })
+  .openapi("StatusReport");
+
+export const StatusEntrySchema = z
+  .object({
+    id: z.uuid(),
+    notification_id: z.string(),
+    user_id: z.uuid().nullable(),
+    channel: z.enum(CHANNELS),
+    status: z.enum(DELIVERY_STATUSES),
+    error: z.string().nullable(),
+    metadata: z.record(z.string(), z.unknown()).nullable(),
+    created_at: z.iso.datetime(),
+    reported_by: z.string().nullable(),
+  })
+  .openapi("StatusEntry");
+
+export type StatusEntry = z.infer<typeof StatusEntrySchema>;
+
+export function toStatusEntry(row: typeof notificationStatus.$inferSelect): StatusEntry {
+  return {
+    id: row.id,
+    notification_id: row.notificationId,
+    user_id: row.userId,
+    channel: row.channel,
+    status: row.status,
+    error: row.error,
+    metadata: row.metadata,
+    created_at: row.createdAt.toISOString(),
+    reported_by: row.reportedBy,
+  };
+}
+
+/** The channel segment of a path: anything else is a 404 (the route does not exist). */
+export const ChannelParamSchema = z.object({
+  channel: z.string().openapi({ param: { name: "channel", in: "path" }, enum: ["email", "push"] }),
+});

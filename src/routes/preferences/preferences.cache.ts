@@ -1,0 +1,51 @@
+/**
+ * The KV cache of preferences: read-through on a miss, written through by every change, so the
+ * notification pipeline and GET /users/preferences/ read them without touching D1. KV is eventually
+ * consistent: a reader in the same location sees its own write at once, elsewhere within about a
+ * minute.
+ */
+import { eq } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { type PreferencesRow, preferences } from "../../db/schema";
+import { kvKeys, PREFERENCES_CACHE_TTL_SECONDS } from "../../kv";
+import { errorDetail, log } from "../../logging";
+import { type Preferences, toPreferencesObject } from "./preferences.schemas";
+
+/** A user's preferences: from KV, else from D1 (then cached). Null if the user has none. */
+export async function readPreferences(
+  kv: KVNamespace,
+  db: Db,
+  userId: string,
+): Promise<Preferences | null> {
+  const cached = await kv.get<Preferences>(kvKeys.preferences(userId), "json");
+  if (cached) return cached;
+  const [row] = await db.select().from(preferences).where(eq(preferences.userId, userId)).limit(1);
+  if (!row) return null;
+  const value = toPreferencesObject(row);
+  await writePreferencesCache(kv, userId, value);
+  return value;
+}
+
+/**
+ * Writes the committed preferences to the cache. If KV refuses, the entry is deleted instead so
+ * no stale value is served; if that fails too, the TTL bounds the staleness (and it is logged).
+ */
+export async function writePreferencesCache(
+  kv: KVNamespace,
+  userId: string,
+  value: Preferences | PreferencesRow,
+): Promise<void> {
+  const object = "userId" in value ? toPreferencesObject(value) : value;
+  const key = kvKeys.preferences(userId);
+  try {
+    await kv.put(key, JSON.stringify(object), { expirationTtl: PREFERENCES_CACHE_TTL_SECONDS });
+  } catch (err) {
+    log("error", "preferences_cache_write_failed", { user_id: userId, detail: errorDetail(err) });
+    await kv.delete(key).catch(() => undefined);
+  }
+}
+
+/** Drops a user's cached preferences (e.g. on deactivation). */
+export async function forgetPreferences(kv: KVNamespace, userId: string): Promise<void> {
+  await kv.delete(kvKeys.preferences(userId));
+}

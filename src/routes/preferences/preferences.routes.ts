@@ -1,0 +1,48 @@
+/**
+ * Route contracts for the caller's own notification preferences.
+ */
+import { createRoute } from "@hono/zod-openapi";
+import { requireUser } from "../../auth/middleware";
+import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
+import { PreferencesInputSchema, PreferencesSchema } from "./preferences.schemas";
+
+const tags = ["Preferences"];
+const bearer = [{ bearerAuth: [] }];
+const errors = errorResponses("validation_failed", "authentication_required", "invalid_token");
+
+export const get = createRoute({
+  method: "get",
+  path: "/users/preferences",
+  tags,
+  summary: "My notification preferences",
+  description: "Served from the KV cache when present (no D1 query).",
+  security: bearer,
+  middleware: [requireUser] as const,
+  responses: {
+    200: jsonContent(envelope(PreferencesSchema), "Preferences"),
+    ...errorResponses("authentication_required", "invalid_token"),
+  },
+});
+
+export const put = createRoute({
+  method: "put",
+  path: "/users/preferences",
+  tags,
+  summary: "Replace my notification preferences",
+  description: "Fields not sent go back to their defaults.",
+  security: bearer,
+  middleware: [requireUser] as const,
+  request: { body: jsonRequest(PreferencesInputSchema) },
+  responses: { 200: jsonContent(envelope(PreferencesSchema), "Preferences"), ...errors },
+});
+
+export const patch = createRoute({
+  method: "patch",
+  path: "/users/preferences",
+  tags,
+  summary: "Update some of my notification preferences",
+  security: bearer,
+  middleware: [requireUser] as const,
+  request: { body: jsonRequest(PreferencesInputSchema) },
+  responses: { 200: jsonContent(envelope(PreferencesSchema), "Preferences"), ...errors },
+});

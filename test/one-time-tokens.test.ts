@@ -1,0 +1,95 @@
+/**
+ * The guard that makes a one-time token's use all-or-nothing, exercised directly: the races it
+ * closes (a resend, a newer reset or an email change landing between reading the token and using
+ * it) cannot be timed reliably through HTTP, so the batch they would produce is run here.
+ */
+import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import {
+  applyTokenUse,
+  findUsableToken,
+  issueOneTimeToken,
+  markTokenUsed,
+  tokenOwner,
+  tokenUseAudit,
+} from "../src/auth/one-time-tokens";
+import { getConfig } from "../src/config";
+import { auditLog, oneTimeTokens, users } from "../src/db/schema";
+import { ApiError } from "../src/errors";
+import { db, register, userRow } from "./helpers/users";
+
+const meta = { ip: null, userAgent: null, correlationId: "test", eventIds: [] };
+
+async function issued(user: { id: string; email: string }) {
+  const now = new Date();
+  const token = await issueOneTimeToken(db(), getConfig(env), user, "email_verification", now);
+  await db().batch(token.statements);
+  return {
+    token: token.token,
+    stored: await findUsableToken(db(), token.token, "email_verification", now),
+  };
+}
+
+/** The batch verify-email runs: mark used, apply the change, the guard row. */
+function useBatch(stored: { id: string; userId: string }, now: Date) {
+  return db().batch([
+    markTokenUsed(db(), stored.id, now),
+    db().update(users).set({ emailVerifiedAt: now }).where(eq(users.id, stored.userId)),
+    tokenUseAudit(db(), meta, stored, "email_verified", now),
+  ]);
+}
+
+async function expectRefusedAndNothingWritten(
+  run: () => Promise<unknown>,
+  userId: string,
+  tokenId: string,
+) {
+  const failure = await applyTokenUse(run).catch((err: unknown) => err);
+  expect(failure).toBeInstanceOf(ApiError);
+  expect((failure as ApiError).details).toEqual({
+    token: ["This link is invalid or has expired."],
+  });
+  expect((await userRow(userId))?.emailVerifiedAt).toBeNull();
+  expect(await db().select().from(auditLog).where(eq(auditLog.id, tokenId))).toHaveLength(0);
+}
+
+describe("one-time token guard", () => {
+  it("commits a use of a live token, with its audit row timed by the token", async () => {
+    const user = await register();
+    const { stored } = await issued(user);
+    const now = new Date();
+    await applyTokenUse(() => useBatch(stored, now));
+    expect((await userRow(user.id))?.emailVerifiedAt).toEqual(now);
+    const [audit] = await db().select().from(auditLog).where(eq(auditLog.id, stored.id));
+    expect(audit?.createdAt).toEqual(now);
+  });
+
+  it("rolls back a use of a token deleted after it was read (a resend won the race)", async () => {
+    const user = await register();
+    const { stored } = await issued(user);
+    await db().delete(oneTimeTokens).where(eq(oneTimeTokens.id, stored.id));
+    await expectRefusedAndNothingWritten(() => useBatch(stored, new Date()), user.id, stored.id);
+  });
+
+  it("rolls back a use of a token another request used after it was read", async () => {
+    const user = await register();
+    const { stored } = await issued(user);
+    await db()
+      .update(oneTimeTokens)
+      .set({ usedAt: new Date(Date.now() - 1000) })
+      .where(eq(oneTimeTokens.id, stored.id));
+    await expectRefusedAndNothingWritten(() => useBatch(stored, new Date()), user.id, stored.id);
+  });
+
+  it("refuses a token once the account's email is no longer the one it was mailed to", async () => {
+    const user = await register();
+    const { token } = await issued(user);
+    await db()
+      .update(users)
+      .set({ email: `moved-${user.email}` })
+      .where(eq(users.id, user.id));
+    const stored = await findUsableToken(db(), token, "email_verification", new Date());
+    await expect(tokenOwner(db(), stored)).rejects.toBeInstanceOf(ApiError);
+  });
+});
