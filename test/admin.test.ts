@@ -1,10 +1,13 @@
 /**
  * GET /users/ and PATCH /users/{id}/ — administrators.
  */
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { users } from "../src/db/schema";
 import { call, type Envelope, expectError } from "./helpers/api";
 import {
   auditFor,
+  db,
   login,
   makeAdmin,
   outboxFor,
@@ -129,6 +132,26 @@ describe("changing a user", () => {
         "forbidden",
       );
     }
+  });
+
+  it("refuses anonymous callers, services and a demoted admin", async () => {
+    const boss = await admin();
+    const user = await register();
+    const path = `/users/${user.id}/`;
+    const body = { role: "admin" };
+    expectError(await call("PATCH", path, { body }), 401, "authentication_required");
+    expectError(
+      await call("PATCH", path, { body, headers: SERVICE }),
+      401,
+      "authentication_required",
+    );
+    expectError(
+      await call("PATCH", path, { body, headers: { "X-Service-Key": "nope" } }),
+      401,
+      "authentication_required",
+    );
+    await db().update(users).set({ role: "user" }).where(eq(users.id, boss.id));
+    expectError(await call("PATCH", path, { token: boss.access_token, body }), 403, "forbidden");
   });
 
   it("validates, 404s unknown users, and is for admins only", async () => {

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   applyTokenUse,
   findUsableToken,
@@ -17,7 +17,31 @@ import {
 import { getConfig } from "../src/config";
 import { auditLog, oneTimeTokens, users } from "../src/db/schema";
 import { ApiError } from "../src/errors";
-import { db, register, userRow } from "./helpers/users";
+import { callWith, expectError, request } from "./helpers/api";
+import { tokenFromMail } from "./helpers/mailbox";
+import { db, login, PASSWORD, register, userRow } from "./helpers/users";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/**
+ * Lets the request read its token, then — just before its write batch reaches D1 — commits a
+ * competing change (what a resend, a newer reset or an email change would do), then runs the
+ * request's real batch. The race is the only thing arranged; D1 does the rest.
+ */
+function raceBeforeNextBatch(competing: () => Promise<unknown>) {
+  const batch = env.DB.batch.bind(env.DB);
+  vi.spyOn(env.DB, "batch").mockImplementationOnce(async (statements) => {
+    await competing();
+    return batch(statements);
+  });
+}
+
+const killTokens = (userId: string) => () =>
+  env.DB.prepare("DELETE FROM one_time_tokens WHERE user_id = ? AND used_at IS NULL")
+    .bind(userId)
+    .run();
 
 const meta = { ip: null, userAgent: null, correlationId: "test", eventIds: [] };
 
@@ -91,5 +115,32 @@ describe("one-time token guard", () => {
       .where(eq(users.id, user.id));
     const stored = await findUsableToken(db(), token, "email_verification", new Date());
     await expect(tokenOwner(db(), stored)).rejects.toBeInstanceOf(ApiError);
+  });
+});
+
+describe("the handlers, racing a token's death", () => {
+  it("verify-email writes nothing when a resend kills its token mid-request", async () => {
+    const user = await register();
+    const token = await tokenFromMail(user.email, "user.email_verification_requested");
+    raceBeforeNextBatch(killTokens(user.id));
+    const res = await callWith({}, request("POST", "/auth/verify-email/", { body: { token } }));
+    expectError(res, 400, "validation_failed");
+    expect((await userRow(user.id))?.emailVerifiedAt).toBeNull();
+  });
+
+  it("reset-confirm writes nothing when its link dies mid-request", async () => {
+    const user = await register();
+    await callWith({}, request("POST", "/auth/password-reset/", { body: { email: user.email } }));
+    const token = await tokenFromMail(user.email, "user.password_reset_requested");
+    raceBeforeNextBatch(killTokens(user.id));
+    const res = await callWith(
+      {},
+      request("POST", "/auth/password-reset/confirm/", {
+        body: { token, password: "late-Comer-77" },
+      }),
+    );
+    expectError(res, 400, "validation_failed");
+    expect((await login(user.email, PASSWORD)).status).toBe(200);
+    expect((await login(user.email, "late-Comer-77")).status).toBe(401);
   });
 });

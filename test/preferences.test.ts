@@ -112,6 +112,16 @@ describe("updating", () => {
     expect(fields).toEqual({ ...DEFAULTS, timezone: "Europe/Berlin" });
   });
 
+  it("keeps both of two concurrent PATCHes of different fields", async () => {
+    const user = await register();
+    const results = await Promise.all([
+      patch(user.access_token, { push_marketing: true }),
+      patch(user.access_token, { timezone: "Europe/Paris" }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([200, 200]);
+    expect(await stored(user.id)).toMatchObject({ pushMarketing: true, timezone: "Europe/Paris" });
+  });
+
   it("writes nothing when nothing changes", async () => {
     const user = await register();
     const before = await stored(user.id);

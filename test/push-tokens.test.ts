@@ -103,6 +103,59 @@ describe("registering a device", () => {
     });
   });
 
+  it("moves a token value onto a device the second user already has", async () => {
+    const first = await register();
+    const second = await register();
+    const value = `onto-${crypto.randomUUID()}`;
+    await create(first.access_token, { token: value, platform: "android", device_id: "old-phone" });
+    const existing = await create(second.access_token, {
+      token: `own-${second.id}`,
+      platform: "android",
+      device_id: "pix",
+    });
+    const moved = await create(second.access_token, {
+      token: value,
+      platform: "android",
+      device_id: "pix",
+    });
+    expect(moved.status, moved.text).toBe(200);
+    expect(moved.body.data.id).toBe(existing.body.data.id);
+    expect((await rowsWithToken(value)).map((r) => [r.userId, r.deviceId])).toEqual([
+      [second.id, "pix"],
+    ]);
+    expect((await list(first.access_token)).body.data).toHaveLength(0);
+  });
+
+  it("moves my own token onto another of my devices without duplicating it", async () => {
+    const user = await register();
+    const value = `mine-${crypto.randomUUID()}`;
+    await create(user.access_token, { token: value, platform: "web", device_id: "laptop" });
+    await create(user.access_token, {
+      token: `other-${user.id}`,
+      platform: "web",
+      device_id: "desktop",
+    });
+    const res = await create(user.access_token, {
+      token: value,
+      platform: "web",
+      device_id: "desktop",
+    });
+    expect(res.status, res.text).toBe(200);
+    expect((await rowsWithToken(value)).map((r) => r.deviceId)).toEqual(["desktop"]);
+    expect((await list(user.access_token)).body.data.map((d) => d.device_id)).toEqual(["desktop"]);
+  });
+
+  it("takes the new platform (and its provider) when a token is registered again for another", async () => {
+    const user = await register();
+    const value = `platform-${user.id}`;
+    await create(user.access_token, { token: value, platform: "android" });
+    const res = await create(user.access_token, { token: value, platform: "ios" });
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({ platform: "ios", provider: "apns" });
+    const [row] = await rowsWithToken(value);
+    expect(row).toMatchObject({ platform: "ios", provider: "apns" });
+  });
+
   const invalid: [string, Record<string, unknown>, Record<string, string[]>][] = [
     ["no token", { platform: "web" }, { token: ["This field is required."] }],
     [
@@ -165,13 +218,23 @@ describe("listing and reading", () => {
     }
   });
 
-  it("requires a user's token", async () => {
-    expectError(await call("GET", "/users/push-tokens/"), 401, "authentication_required");
-    expectError(
-      await call("GET", "/users/push-tokens/", { headers: SERVICE }),
-      401,
-      "authentication_required",
-    );
+  it("requires a user's token on every route", async () => {
+    const id = crypto.randomUUID();
+    const routes: [string, string][] = [
+      ["GET", "/users/push-tokens/"],
+      ["POST", "/users/push-tokens/"],
+      ["POST", "/users/push-tokens/deactivate_all/"],
+      ["GET", `/users/push-tokens/${id}/`],
+      ["PUT", `/users/push-tokens/${id}/`],
+      ["PATCH", `/users/push-tokens/${id}/`],
+      ["DELETE", `/users/push-tokens/${id}/`],
+    ];
+    const asBearer = { Authorization: `Bearer ${SERVICE["X-Service-Key"]}` };
+    for (const [method, path] of routes) {
+      expectError(await call(method, path), 401, "authentication_required");
+      expectError(await call(method, path, { headers: SERVICE }), 401, "authentication_required");
+      expectError(await call(method, path, { headers: asBearer }), 401, "invalid_token");
+    }
   });
 });
 
@@ -223,6 +286,30 @@ describe("changing and removing", () => {
       device_name: null,
     });
     expect(await rowsWithToken(`r2-${user.id}`)).toHaveLength(1);
+  });
+
+  it("PUT onto a device_id another of my devices has is a conflict, not a retry", async () => {
+    const user = await register();
+    await create(user.access_token, {
+      token: `c1-${user.id}`,
+      platform: "web",
+      device_id: "taken",
+    });
+    const other = (
+      await create(user.access_token, {
+        token: `c2-${user.id}`,
+        platform: "web",
+        device_id: "free",
+      })
+    ).body.data;
+    const res = await call("PUT", `/users/push-tokens/${other.id}/`, {
+      token: user.access_token,
+      body: { token: `c2-${user.id}`, platform: "web", device_id: "taken" },
+    });
+    expectError(res, 409, "conflict");
+    expect((res.body as Envelope).details).toEqual({
+      device_id: ["Another of your devices has this device_id on this platform."],
+    });
   });
 
   it("cannot touch another user's device", async () => {

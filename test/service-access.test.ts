@@ -144,6 +144,9 @@ describe("GET /users/{id}/preferences/ (delivery targets)", () => {
     const user = await register();
     const who = await callers(user);
     const path = `/users/${user.id}/preferences/`;
+    expect((await call("GET", path, { headers: who.serviceBearer })).status).toBe(200);
+    expectError(await call("GET", path, { headers: who.otherUser }), 403, "forbidden");
+    expectError(await call("GET", path, { headers: who.wrongService }), 401, "invalid_token");
     expectError(await call("GET", path, { headers: who.self }), 403, "forbidden");
     expectError(await call("GET", path, { headers: who.admin }), 403, "forbidden");
     expectError(
@@ -261,9 +264,34 @@ describe("delivery status", () => {
     expectError(await call("GET", `/push/status/${id}/`, { headers: SERVICE }), 404, "not_found");
   });
 
-  it("is 404 for an unknown channel", async () => {
-    expectError(await report("sms", { notification_id: "n", status: "sent" }), 404, "not_found");
-    expectError(await call("GET", "/sms/status/n/", { headers: SERVICE }), 404, "not_found");
+  it("is 404 for an unknown channel, whoever asks", async () => {
+    for (const headers of [SERVICE, {}, WRONG_SERVICE]) {
+      expectError(
+        await report("sms", { notification_id: "n", status: "sent" }, headers),
+        404,
+        "not_found",
+      );
+      expectError(await call("GET", "/sms/status/n/", { headers }), 404, "not_found");
+    }
+  });
+
+  it("shows a notification's history to services only", async () => {
+    const user = await register();
+    const who = await callers(user);
+    await report("push", { notification_id: "h1", user_id: user.id, status: "sent" });
+    const path = "/push/status/h1/";
+    expect((await call("GET", path, { headers: who.service })).status).toBe(200);
+    expect((await call("GET", path, { headers: who.serviceBearer })).status).toBe(200);
+    expectError(await call("GET", path, { headers: who.self }), 403, "forbidden");
+    expectError(await call("GET", path, { headers: who.admin }), 403, "forbidden");
+    expectError(
+      await call("GET", path, { headers: who.anonymous }),
+      401,
+      "authentication_required",
+    );
+    expectError(await call("GET", path, { headers: who.wrongService }), 401, "invalid_token");
+    const wrongBearer = { Authorization: "Bearer not-a-configured-key" };
+    expectError(await call("GET", path, { headers: wrongBearer }), 401, "invalid_token");
   });
 
   it("validates the report", async () => {
@@ -327,6 +355,7 @@ describe("delivery status", () => {
       401,
       "authentication_required",
     );
+    expectError(await call("GET", path, { headers: who.wrongService }), 401, "invalid_token");
     expectError(
       await call("GET", `${path}?status=exploded`, { headers: who.self }),
       400,

@@ -1,25 +1,22 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, count, desc, eq } from "drizzle-orm";
+import type { Context } from "hono";
+import type { z } from "zod";
 import type { AppEnv } from "../../app-env";
 import { authorizeUserAccess } from "../../auth/callers";
 import { getDb } from "../../db/client";
-import { CHANNELS, notificationStatus, users } from "../../db/schema";
+import { type CHANNELS, notificationStatus, users } from "../../db/schema";
 import { ApiError, fieldError } from "../../errors";
 import { userIdParam } from "../lookups/lookups.handlers";
 import { ok } from "../openapi";
 import { okList, pageMeta } from "../pagination";
 import type * as routes from "./notifications.routes";
-import { toStatusEntry } from "./notifications.schemas";
+import { type StatusReportSchema, toStatusEntry } from "./notifications.schemas";
 
-function channelParam(channel: string): (typeof CHANNELS)[number] {
-  const found = CHANNELS.find((known) => known === channel);
-  if (!found) throw new ApiError("not_found", "Not found");
-  return found;
-}
+type Channel = (typeof CHANNELS)[number];
+type Report = z.infer<typeof StatusReportSchema>;
 
-export const report: RouteHandler<typeof routes.report, AppEnv> = async (c) => {
-  const channel = channelParam(c.req.valid("param").channel);
-  const body = c.req.valid("json");
+async function record(c: Context<AppEnv>, channel: Channel, body: Report) {
   const caller = c.get("caller");
   const db = getDb(c.env);
   if (body.user_id) {
@@ -45,17 +42,20 @@ export const report: RouteHandler<typeof routes.report, AppEnv> = async (c) => {
     })
     .returning();
   if (!row) throw new Error("insert returned no row");
-  return c.json(ok("Status recorded", toStatusEntry(row)), 201);
-};
+  return toStatusEntry(row);
+}
 
-export const history: RouteHandler<typeof routes.history, AppEnv> = async (c) => {
-  const params = c.req.valid("param");
-  const channel = channelParam(params.channel);
-  const { page, limit } = c.req.valid("query");
+async function historyOf(
+  c: Context<AppEnv>,
+  channel: Channel,
+  notificationId: string,
+  page: number,
+  limit: number,
+) {
   const db = getDb(c.env);
   const where = and(
     eq(notificationStatus.channel, channel),
-    eq(notificationStatus.notificationId, params.notification_id),
+    eq(notificationStatus.notificationId, notificationId),
   );
   const [rows, [total]] = await db.batch([
     db
@@ -67,15 +67,28 @@ export const history: RouteHandler<typeof routes.history, AppEnv> = async (c) =>
       .offset((page - 1) * limit),
     db.select({ n: count() }).from(notificationStatus).where(where),
   ]);
-  if ((total?.n ?? 0) === 0) throw new ApiError("not_found", "No status for this notification");
+  const n = total?.n ?? 0;
+  if (n === 0) throw new ApiError("not_found", "No status for this notification");
+  return okList("Status history retrieved", rows.map(toStatusEntry), pageMeta(n, page, limit));
+}
+
+export const reportEmail: RouteHandler<typeof routes.email.report, AppEnv> = async (c) =>
+  c.json(ok("Status recorded", await record(c, "email", c.req.valid("json"))), 201);
+
+export const reportPush: RouteHandler<typeof routes.push.report, AppEnv> = async (c) =>
+  c.json(ok("Status recorded", await record(c, "push", c.req.valid("json"))), 201);
+
+export const emailHistory: RouteHandler<typeof routes.email.history, AppEnv> = async (c) => {
+  const { page, limit } = c.req.valid("query");
   return c.json(
-    okList(
-      "Status history retrieved",
-      rows.map(toStatusEntry),
-      pageMeta(total?.n ?? 0, page, limit),
-    ),
+    await historyOf(c, "email", c.req.valid("param").notification_id, page, limit),
     200,
   );
+};
+
+export const pushHistory: RouteHandler<typeof routes.push.history, AppEnv> = async (c) => {
+  const { page, limit } = c.req.valid("query");
+  return c.json(await historyOf(c, "push", c.req.valid("param").notification_id, page, limit), 200);
 };
 
 export const forUser: RouteHandler<typeof routes.forUser, AppEnv> = async (c) => {

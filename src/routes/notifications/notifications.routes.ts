@@ -8,44 +8,54 @@ import { CHANNELS, DELIVERY_STATUSES } from "../../db/schema";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
 import { listEnvelope, PaginationQuerySchema } from "../pagination";
 import { UserIdParamSchema } from "../users/users.schemas";
-import { ChannelParamSchema, StatusEntrySchema, StatusReportSchema } from "./notifications.schemas";
+import { StatusEntrySchema, StatusReportSchema } from "./notifications.schemas";
 
 const tags = ["Delivery status"];
 const serviceKey = [{ serviceKey: [] as string[] }];
 const auth = ["authentication_required", "invalid_token", "forbidden"] as const;
 
-export const report = createRoute({
-  method: "post",
-  path: "/{channel}/status",
-  tags,
-  summary: "Report a delivery status (services; channel email or push)",
-  security: serviceKey,
-  middleware: [requireService] as const,
-  request: { params: ChannelParamSchema, body: jsonRequest(StatusReportSchema) },
-  responses: {
-    201: jsonContent(envelope(StatusEntrySchema), "Recorded"),
-    ...errorResponses("validation_failed", "not_found", ...auth),
-  },
-});
-
-export const history = createRoute({
-  method: "get",
-  path: "/{channel}/status/{notification_id}",
-  tags,
-  summary: "The status history of one notification, oldest first (services)",
-  security: serviceKey,
-  middleware: [requireService] as const,
-  request: {
-    params: ChannelParamSchema.extend({
-      notification_id: z.string().openapi({ param: { name: "notification_id", in: "path" } }),
+/**
+ * The routes of one channel. Each channel gets its own paths (rather than a `/{channel}/status`
+ * parameter) so another first path segment is simply not a route: 404 for everyone.
+ */
+function channelRoutes(channel: (typeof CHANNELS)[number]) {
+  return {
+    report: createRoute({
+      method: "post",
+      path: `/${channel}/status`,
+      tags,
+      summary: `Report a delivery status of an ${channel} notification (services)`,
+      security: serviceKey,
+      middleware: [requireService] as const,
+      request: { body: jsonRequest(StatusReportSchema) },
+      responses: {
+        201: jsonContent(envelope(StatusEntrySchema), "Recorded"),
+        ...errorResponses("validation_failed", ...auth),
+      },
     }),
-    query: PaginationQuerySchema,
-  },
-  responses: {
-    200: jsonContent(listEnvelope(StatusEntrySchema), "Status history"),
-    ...errorResponses("validation_failed", "not_found", ...auth),
-  },
-});
+    history: createRoute({
+      method: "get",
+      path: `/${channel}/status/{notification_id}`,
+      tags,
+      summary: `The status history of one ${channel} notification, oldest first (services)`,
+      security: serviceKey,
+      middleware: [requireService] as const,
+      request: {
+        params: z.object({
+          notification_id: z.string().openapi({ param: { name: "notification_id", in: "path" } }),
+        }),
+        query: PaginationQuerySchema,
+      },
+      responses: {
+        200: jsonContent(listEnvelope(StatusEntrySchema), "Status history"),
+        ...errorResponses("validation_failed", "not_found", ...auth),
+      },
+    }),
+  };
+}
+
+export const email = channelRoutes("email");
+export const push = channelRoutes("push");
 
 export const forUser = createRoute({
   method: "get",

@@ -44,8 +44,3 @@ export function toStatusEntry(row: typeof notificationStatus.$inferSelect): Stat
     reported_by: row.reportedBy,
   };
 }
-
-/** The channel segment of a path: anything else is a 404 (the route does not exist). */
-export const ChannelParamSchema = z.object({
-  channel: z.string().openapi({ param: { name: "channel", in: "path" }, enum: ["email", "push"] }),
-});

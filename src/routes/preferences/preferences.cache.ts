@@ -22,6 +22,10 @@ export async function readPreferences(
   const [row] = await db.select().from(preferences).where(eq(preferences.userId, userId)).limit(1);
   if (!row) return null;
   const value = toPreferencesObject(row);
+  // A write may have committed (and written through) since our read: never put an older row over
+  // a newer one. What remains is the instant between this check and the put.
+  const meanwhile = await kv.get<Preferences>(kvKeys.preferences(userId), "json");
+  if (meanwhile && meanwhile.updated_at >= value.updated_at) return meanwhile;
   await writePreferencesCache(kv, userId, value);
   return value;
 }

@@ -55,7 +55,8 @@ async function update(c: Context<AppEnv>, input: PreferencesInput, replace: bool
   const [[row]] = await db.batch([
     db
       .update(preferences)
-      .set({ ...preferenceColumns(next), updatedAt: now })
+      // PATCH writes only what it was sent, so concurrent updates of other fields survive.
+      .set({ ...preferenceColumns(replace ? next : input), updatedAt: now })
       .where(eq(preferences.userId, userId))
       .returning(),
     outboxEvent(

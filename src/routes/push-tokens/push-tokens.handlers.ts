@@ -85,6 +85,31 @@ async function releaseToken(
   ]);
 }
 
+/**
+ * A device is (user, device_id, platform): another of the caller's devices already being that is a
+ * permanent conflict, reported as such (not as a race to retry).
+ */
+async function assertDeviceFree(db: Db, device: PushTokenRow) {
+  if (device.deviceId === null) return;
+  const [clash] = await db
+    .select({ id: pushTokens.id })
+    .from(pushTokens)
+    .where(
+      and(
+        eq(pushTokens.userId, device.userId),
+        eq(pushTokens.deviceId, device.deviceId),
+        eq(pushTokens.platform, device.platform),
+        ne(pushTokens.id, device.id),
+      ),
+    )
+    .limit(1);
+  if (clash) {
+    throw new ApiError("conflict", "Another of your devices has this device_id on this platform", {
+      details: { device_id: ["Another of your devices has this device_id on this platform."] },
+    });
+  }
+}
+
 /** A unique-index race (two registrations of one token at once) becomes a retryable 409. */
 async function commit<T>(run: () => Promise<T>): Promise<T> {
   try {
@@ -160,19 +185,25 @@ export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
     const next: PushTokenRow = {
       ...existing,
       token: body.token,
+      platform: body.platform,
       provider,
       deviceId: deviceId ?? existing.deviceId,
       deviceName: body.device_name === undefined ? existing.deviceName : body.device_name,
       isActive: true,
       updatedAt: now,
     };
-    const becameActive = !existing.isActive || existing.token !== body.token;
+    const becameActive =
+      !existing.isActive || existing.token !== body.token || existing.platform !== body.platform;
+    await assertDeviceFree(db, next);
+    // Releasing the token from its old holder comes first: the value is unique.
     await commit(() =>
-      db.batch([
+      runBatch(db, [
+        ...release,
         db
           .update(pushTokens)
           .set({
             token: next.token,
+            platform: next.platform,
             provider: next.provider,
             deviceId: next.deviceId,
             deviceName: next.deviceName,
@@ -180,7 +211,6 @@ export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
             updatedAt: now,
           })
           .where(eq(pushTokens.id, existing.id)),
-        ...release,
         ...(becameActive ? [addedEvent(db, meta, next, now)] : []),
       ]),
     );
@@ -223,12 +253,16 @@ async function save(c: Context<AppEnv>, current: PushTokenRow, next: PushTokenRo
       `"${next.provider}" cannot deliver to ${next.platform}; use ${PROVIDERS_BY_PLATFORM[next.platform].join(" or ")}.`,
     );
   }
+  await assertDeviceFree(db, next);
   const release =
     next.token !== current.token ? await releaseToken(db, meta, next.token, current.id, now) : [];
   const events: ReturnType<typeof addedEvent>[] = [];
   if (current.isActive && !next.isActive)
     events.push(removedEvent(db, meta, next, "deactivated", now));
-  else if (next.isActive && (!current.isActive || next.token !== current.token)) {
+  else if (
+    next.isActive &&
+    (!current.isActive || next.token !== current.token || next.platform !== current.platform)
+  ) {
     events.push(addedEvent(db, meta, next, now));
   }
   await commit(() =>
