@@ -54,6 +54,9 @@ export default defineConfig(async () => {
           // Deliver queue batches quickly so tests that follow an event to its consumer stay fast.
           queueConsumers: {
             "user-events": { maxBatchTimeout: 0.05 },
+            "push-requests": { maxBatchTimeout: 0.05 },
+            "push-requests-dlq": { maxBatchTimeout: 0.05 },
+            "push-delivery": { maxBatchTimeout: 0.05 },
           },
           // A second Worker that calls this one over Workers RPC, the way other Workers will.
           workers: [

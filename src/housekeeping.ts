@@ -1,19 +1,23 @@
 /**
- * The cron's housekeeping: delete sessions and one-time tokens nobody can use any more. Rows are
- * kept a while after they stop working, so "why was I logged out" can still be answered.
+ * The cron's housekeeping: delete sessions and one-time tokens nobody can use any more, and
+ * published outbox rows. Rows are kept a while after they stop mattering, so "why was I logged
+ * out" or "what did we send" can still be answered.
  */
 import { and, isNotNull, lt, or } from "drizzle-orm";
 import type { Db } from "./db/client";
-import { oneTimeTokens, sessions } from "./db/schema";
+import { oneTimeTokens, outbox, sessions } from "./db/schema";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const SESSION_RETENTION_MS = 30 * DAY_MS;
 export const ONE_TIME_TOKEN_RETENTION_MS = 7 * DAY_MS;
+/** Published outbox rows are kept this long for inspection and replay, then deleted. */
+export const OUTBOX_RETENTION_MS = 7 * DAY_MS;
 
 export async function purgeExpired(db: Db, now: Date) {
   const sessionCutoff = new Date(now.getTime() - SESSION_RETENTION_MS);
   const tokenCutoff = new Date(now.getTime() - ONE_TIME_TOKEN_RETENTION_MS);
-  const [deletedSessions, deletedTokens] = await db.batch([
+  const outboxCutoff = new Date(now.getTime() - OUTBOX_RETENTION_MS);
+  const [deletedSessions, deletedTokens, deletedEvents] = await db.batch([
     db
       .delete(sessions)
       .where(
@@ -27,6 +31,14 @@ export async function purgeExpired(db: Db, now: Date) {
       .delete(oneTimeTokens)
       .where(lt(oneTimeTokens.expiresAt, tokenCutoff))
       .returning({ id: oneTimeTokens.id }),
+    db
+      .delete(outbox)
+      .where(and(isNotNull(outbox.publishedAt), lt(outbox.publishedAt, outboxCutoff)))
+      .returning({ id: outbox.id }),
   ]);
-  return { sessions: deletedSessions.length, oneTimeTokens: deletedTokens.length };
+  return {
+    sessions: deletedSessions.length,
+    oneTimeTokens: deletedTokens.length,
+    publishedEvents: deletedEvents.length,
+  };
 }

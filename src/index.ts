@@ -5,7 +5,7 @@
 import { createApp } from "./app";
 import { getDb } from "./db/client";
 import { dispatchQueue } from "./events/consumers";
-import { redriveOutbox } from "./events/outbox";
+import { outboxQueues, redriveOutbox } from "./events/outbox";
 import { purgeExpired } from "./housekeeping";
 import { log } from "./logging";
 
@@ -21,7 +21,7 @@ export default {
   async scheduled(controller, env) {
     const db = getDb(env);
     const now = new Date(controller.scheduledTime);
-    const republished = await redriveOutbox(db, env.USER_EVENTS, now);
+    const republished = await redriveOutbox(db, outboxQueues(env), now);
     const purged = await purgeExpired(db, now);
     log("info", "housekeeping", { cron: controller.cron, republished, purged });
   },

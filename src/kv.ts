@@ -15,6 +15,12 @@ export const kvKeys = {
    * Local dev mailbox (DEV_TOOLS only): one key per event, listed by recipient. The inverted
    * timestamp makes KV's lexicographic listing return the newest first.
    */
+  /** The last transient error of a push request, for the dead-letter consumer to record. */
+  pushRequestError: (notificationId: string) => `push-request-error:${notificationId}`,
+  /** Local push-delivery stand-in (DEV_TOOLS only): one key per job, newest first per user. */
+  devPushDeliveryPrefix: (userId: string) => `dev-push:${userId}:`,
+  devPushDelivery: (userId: string, createdAt: string, jobId: string) =>
+    `dev-push:${userId}:${String(9_999_999_999_999 - Date.parse(createdAt)).padStart(13, "0")}:${jobId}`,
   devMailboxPrefix: (email: string) => `dev-mailbox:${email}:`,
   devMailboxMessage: (email: string, occurredAt: string, eventId: string) =>
     `dev-mailbox:${email}:${String(9_999_999_999_999 - Date.parse(occurredAt)).padStart(13, "0")}:${eventId}`,
@@ -26,7 +32,10 @@ export const kvKeys = {
  */
 export const PREFERENCES_CACHE_TTL_SECONDS = 15 * 60;
 
-/** Dev mailbox messages disappear after three days. */
+/** Long enough to outlive every retry of a push request (see wrangler.toml max_retries). */
+export const PUSH_ERROR_TTL_SECONDS = 24 * 60 * 60;
+
+/** Dev mailbox messages (and dev push deliveries) disappear after three days. */
 export const DEV_MAILBOX_TTL_SECONDS = 3 * 24 * 60 * 60;
 
 /**

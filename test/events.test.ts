@@ -13,7 +13,12 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { outbox } from "../src/db/schema";
 import { anyEventSchema, EVENT_TYPES } from "../src/events/contracts";
 import { devMailboxConsumer } from "../src/events/dev-mailbox";
-import { OUTBOX_LEASE_MS, publishEvents, REDRIVE_AFTER_MS } from "../src/events/outbox";
+import {
+  OUTBOX_LEASE_MS,
+  outboxQueues,
+  publishEvents,
+  REDRIVE_AFTER_MS,
+} from "../src/events/outbox";
 import worker from "../src/index";
 import { call, callWith, type Envelope, expectError, request } from "./helpers/api";
 import { mailbox, waitForMail } from "./helpers/mailbox";
@@ -71,7 +76,7 @@ describe("publishing after the response", () => {
     const user = await registerWaiting();
     const ids = (await outboxFor(user.id)).map((r) => r.id);
     const send = vi.spyOn(env.USER_EVENTS, "sendBatch");
-    expect(await publishEvents(db(), env.USER_EVENTS, ids)).toBe(0);
+    expect(await publishEvents(db(), outboxQueues(env), ids)).toBe(0);
     expect(send).not.toHaveBeenCalled();
   });
 
@@ -83,8 +88,8 @@ describe("publishing after the response", () => {
     const later = new Date(Date.now() + 60_000);
     const send = vi.spyOn(env.USER_EVENTS, "sendBatch");
     const counts = await Promise.all([
-      publishEvents(db(), env.USER_EVENTS, ids, later),
-      publishEvents(db(), env.USER_EVENTS, ids, later),
+      publishEvents(db(), outboxQueues(env), ids, later),
+      publishEvents(db(), outboxQueues(env), ids, later),
     ]);
     expect(counts.sort()).toEqual([0, 2]);
     expect(send).toHaveBeenCalledTimes(1);
@@ -95,7 +100,7 @@ describe("publishing after the response", () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const user = await registerWaiting({ USER_EVENTS: undefined });
     const ids = (await outboxFor(user.id)).map((r) => r.id);
-    expect(await publishEvents(db(), env.USER_EVENTS, ids)).toBe(0);
+    expect(await publishEvents(db(), outboxQueues(env), ids)).toBe(0);
   });
 
   it("blanks one-time tokens in the stored payload once published", async () => {

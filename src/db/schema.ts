@@ -201,8 +201,14 @@ export const notificationStatus = sqliteTable(
     createdAt: timestamp("created_at").notNull(),
     /** The service (or consumer) that reported this status. */
     reportedBy: text("reported_by"),
+    /**
+     * Set by the push-request consumer: one status per (notification, device, outcome), so a
+     * redelivered request never records twice.
+     */
+    dedupeKey: text("dedupe_key"),
   },
   (t) => [
+    uniqueIndex("notification_status_dedupe_unique").on(t.dedupeKey),
     index("notification_status_notification_idx").on(t.notificationId, t.createdAt),
     index("notification_status_user_idx").on(t.userId, t.createdAt),
     check("notification_status_channel_check", sql`${t.channel} IN (${oneOf(CHANNELS)})`),
@@ -210,11 +216,18 @@ export const notificationStatus = sqliteTable(
   ],
 );
 
+export const OUTBOX_DESTINATIONS = ["user-events", "push-delivery"] as const;
+export type OutboxDestination = (typeof OUTBOX_DESTINATIONS)[number];
+
 export const outbox = sqliteTable(
   "outbox",
   {
-    /** Equal to the event id, so consumers can deduplicate. */
+    /** Equal to the event (or job) id, so consumers can deduplicate. */
     id: text("id").primaryKey(),
+    /** The queue the row is published to. */
+    destination: text("destination", { enum: OUTBOX_DESTINATIONS })
+      .notNull()
+      .default("user-events"),
     type: text("type").notNull(),
     /** The whole event envelope as JSON, exactly as it will be sent. */
     payload: text("payload").notNull(),

@@ -128,3 +128,51 @@ export const anyEventSchema = z.discriminatedUnion("type", [
 ]);
 
 export type AnyEvent = z.infer<typeof anyEventSchema>;
+
+/* ---------------------------------------------------------------------------------------------
+ * Push pipeline messages: requests in (PUSH_REQUESTS, from the notification platform), delivery
+ * jobs out (PUSH_DELIVERY, to the push service), and the dead letters of requests.
+ * ------------------------------------------------------------------------------------------- */
+
+export const PUSH_CATEGORIES = ["marketing", "transactional", "security", "system"] as const;
+
+export const pushRequestSchema = z.object({
+  notification_id: z.string().min(1).max(255),
+  user_id: z.uuid(),
+  template_code: z.string().min(1).max(255),
+  variables: z.record(z.string(), z.unknown()).default({}),
+  priority: z.enum(["low", "normal", "high"]).default("normal"),
+  category: z.enum(PUSH_CATEGORIES).optional(),
+  metadata: z.record(z.string(), z.unknown()).default({}),
+});
+
+export type PushRequest = z.infer<typeof pushRequestSchema>;
+
+export const PUSH_JOB_VERSION = 1;
+
+/** One delivery to one device: everything the push service needs, nothing it must look up. */
+export const pushDeliveryJobSchema = z.object({
+  job_id: z.uuid(),
+  version: z.literal(PUSH_JOB_VERSION),
+  notification_id: z.string(),
+  created_at: z.iso.datetime(),
+  user: z.object({ id: z.uuid(), name: z.string(), email: z.email() }),
+  device: z.object({
+    id: z.uuid(),
+    token: z.string(),
+    platform: z.enum(PLATFORMS),
+    provider: z.enum(PROVIDERS),
+  }),
+  request: pushRequestSchema,
+});
+
+export type PushDeliveryJob = z.infer<typeof pushDeliveryJobSchema>;
+
+/**
+ * A request this service gave up on itself (invalid, unknown user), copied to the dead-letter
+ * queue with the reason. Requests that exhausted their retries arrive there as they were sent.
+ */
+export const deadLetterSchema = z.object({
+  dead_letter: z.object({ reason: z.string(), failed_at: z.iso.datetime() }),
+  message: z.unknown(),
+});

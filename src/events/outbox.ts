@@ -1,15 +1,16 @@
 /**
  * The transactional outbox (DESIGN §2). An event is a row written in the same `DB.batch` as the
  * change it announces, so a committed change never loses its event and an uncommitted one never
- * emits it. After the response, the request's rows are published to USER_EVENTS; whatever is left
- * unpublished (a failed send, a crash) is re-driven by the cron.
+ * emits it. After the response (or the consumer's commit), the rows are published to their queue —
+ * USER_EVENTS for events, PUSH_DELIVERY for push jobs; whatever is left unpublished (a failed send,
+ * a crash) is re-driven by the cron.
  */
 import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
 import type { RequestMeta } from "../audit/audit-log";
 import { type Db, getDb } from "../db/client";
-import { outbox } from "../db/schema";
+import { type OutboxDestination, outbox } from "../db/schema";
 import { errorDetail, log } from "../logging";
 import {
   EVENT_VERSION,
@@ -17,6 +18,8 @@ import {
   type EventEnvelope,
   type EventType,
   eventSchema,
+  type PushDeliveryJob,
+  pushDeliveryJobSchema,
   SECRET_FIELDS,
 } from "./contracts";
 
@@ -53,6 +56,36 @@ export function outboxEvent<T extends EventType>(
   });
 }
 
+/**
+ * The insert for one push delivery job, published to PUSH_DELIVERY like an event. The job id is
+ * derived from (notification, device), so a redelivered request inserts nothing new and no second
+ * job is ever sent.
+ */
+export function outboxJob(
+  db: Db,
+  meta: Pick<RequestMeta, "eventIds">,
+  job: PushDeliveryJob,
+  at: Date,
+) {
+  const checked = pushDeliveryJobSchema.parse(job);
+  meta.eventIds.push(checked.job_id);
+  return db
+    .insert(outbox)
+    .values({
+      id: checked.job_id,
+      destination: "push-delivery",
+      type: "push.delivery",
+      payload: JSON.stringify(checked),
+      createdAt: at,
+    })
+    .onConflictDoNothing();
+}
+
+/** The queue each outbox destination is published to. */
+export function outboxQueues(env: Env): Record<OutboxDestination, Queue> {
+  return { "user-events": env.USER_EVENTS, "push-delivery": env.PUSH_DELIVERY };
+}
+
 /** The stored payload once published: secret fields (one-time tokens and their links) blanked. */
 function redacted(type: string, payload: string): string {
   const fields = SECRET_FIELDS[type as EventType];
@@ -71,7 +104,7 @@ function redacted(type: string, payload: string): string {
  */
 export async function publishEvents(
   db: Db,
-  queue: Queue,
+  queues: Record<OutboxDestination, Queue>,
   ids: string[],
   now: Date = new Date(),
 ): Promise<number> {
@@ -89,37 +122,46 @@ export async function publishEvents(
         or(isNull(outbox.lockedUntil), lte(outbox.lockedUntil, now)),
       ),
     )
-    .returning({ id: outbox.id, type: outbox.type, payload: outbox.payload });
+    .returning({
+      id: outbox.id,
+      type: outbox.type,
+      destination: outbox.destination,
+      payload: outbox.payload,
+    });
 
   let published = 0;
-  for (let i = 0; i < claimed.length; i += SEND_BATCH_MAX) {
-    const chunk = claimed.slice(i, i + SEND_BATCH_MAX);
-    try {
-      await queue.sendBatch(
-        chunk.map((row) => ({
-          body: JSON.parse(row.payload) as unknown,
-          contentType: "json" as const,
-        })),
+  for (const destination of new Set(claimed.map((row) => row.destination))) {
+    const rows = claimed.filter((row) => row.destination === destination);
+    for (let i = 0; i < rows.length; i += SEND_BATCH_MAX) {
+      const chunk = rows.slice(i, i + SEND_BATCH_MAX);
+      try {
+        await queues[destination].sendBatch(
+          chunk.map((row) => ({
+            body: JSON.parse(row.payload) as unknown,
+            contentType: "json" as const,
+          })),
+        );
+      } catch (err) {
+        log("error", "outbox_publish_failed", {
+          destination,
+          events: chunk.map((r) => r.id),
+          detail: errorDetail(err),
+        });
+        break;
+      }
+      const [first, ...rest] = chunk.map((row) =>
+        db
+          .update(outbox)
+          .set({
+            publishedAt: new Date(),
+            lockedUntil: null,
+            payload: redacted(row.type, row.payload),
+          })
+          .where(eq(outbox.id, row.id)),
       );
-    } catch (err) {
-      log("error", "outbox_publish_failed", {
-        events: chunk.map((r) => r.id),
-        detail: errorDetail(err),
-      });
-      return published;
+      if (first) await db.batch([first, ...rest]);
+      published += chunk.length;
     }
-    const [first, ...rest] = chunk.map((row) =>
-      db
-        .update(outbox)
-        .set({
-          publishedAt: new Date(),
-          lockedUntil: null,
-          payload: redacted(row.type, row.payload),
-        })
-        .where(eq(outbox.id, row.id)),
-    );
-    if (first) await db.batch([first, ...rest]);
-    published += chunk.length;
   }
   return published;
 }
@@ -134,7 +176,11 @@ const REDRIVE_BATCHES_PER_RUN = 10;
  * `waitUntil` ran) once they are a minute old and nobody holds their lease. At least once:
  * consumers deduplicate by event id. Returns how many were published.
  */
-export async function redriveOutbox(db: Db, queue: Queue, now: Date = new Date()): Promise<number> {
+export async function redriveOutbox(
+  db: Db,
+  queues: Record<OutboxDestination, Queue>,
+  now: Date = new Date(),
+): Promise<number> {
   let published = 0;
   for (let run = 0; run < REDRIVE_BATCHES_PER_RUN; run++) {
     const stale = await db
@@ -152,7 +198,7 @@ export async function redriveOutbox(db: Db, queue: Queue, now: Date = new Date()
     if (stale.length === 0) break;
     const sent = await publishEvents(
       db,
-      queue,
+      queues,
       stale.map((r) => r.id),
       now,
     );
@@ -172,7 +218,7 @@ export const publishAfterResponse = createMiddleware<AppEnv>(async (c, next) => 
   const ids = c.get("eventIds");
   if (ids.length === 0) return;
   c.executionCtx.waitUntil(
-    publishEvents(getDb(c.env), c.env.USER_EVENTS, [...ids]).catch((err: unknown) => {
+    publishEvents(getDb(c.env), outboxQueues(c.env), [...ids]).catch((err: unknown) => {
       log("error", "outbox_publish_failed", {
         correlation_id: c.get("correlationId"),
         events: ids,

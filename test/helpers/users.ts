@@ -71,6 +71,7 @@ export async function userRow(id: string) {
 export async function outboxFor(userId: string, type?: string) {
   const rows = await db().select().from(outbox).orderBy(desc(outbox.createdAt));
   return rows
+    .filter((r) => r.destination === "user-events")
     .map((r) => ({
       ...r,
       event: JSON.parse(r.payload) as { type: string; data: Record<string, unknown> },

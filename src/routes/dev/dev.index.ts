@@ -7,7 +7,8 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../../app-env";
 import { ApiError } from "../../errors";
 import { readDevMailbox } from "../../events/dev-mailbox";
-import { createRouter, errorResponses, jsonContent } from "../openapi";
+import { readDevPushDeliveries } from "../../events/dev-push";
+import { createRouter, envelope, errorResponses, jsonContent, jsonRequest, ok } from "../openapi";
 import { emailField } from "../users/users.schemas";
 
 const MAILBOX_LIMIT = 50;
@@ -49,8 +50,80 @@ export const mailbox = createRoute({
   },
 });
 
-export const devRouter = createRouter().openapi(mailbox, async (c) => {
-  const { to } = c.req.valid("query");
-  const messages = await readDevMailbox(c.env.KV, to, MAILBOX_LIMIT);
-  return c.json({ success: true as const, message: "Mailbox retrieved", data: messages }, 200);
+export const pushRequests = createRoute({
+  method: "post",
+  path: "/_dev/push-requests",
+  tags: ["Dev tools"],
+  summary: "Local only (DEV_TOOLS): enqueue a push request as the notification platform would",
+  description:
+    "The body goes to PUSH_REQUESTS exactly as sent — invalid ones too, to try the consumer's " +
+    "handling of bad input. Absent (404) unless DEV_TOOLS is on.",
+  middleware: [devToolsOnly] as const,
+  request: {
+    body: jsonRequest(
+      z
+        .union([
+          z.record(z.string(), z.unknown()),
+          z.array(z.record(z.string(), z.unknown())).min(1).max(100),
+        ])
+        .openapi({
+          description: "One request, or up to 100 sent as one batch.",
+          example: {
+            notification_id: "n-1",
+            user_id: "3f0c1a8e-5b7d-4c2a-9e61-0d4b8f2a7c11",
+            template_code: "welcome",
+            variables: { name: "Ada" },
+            priority: "normal",
+            category: "transactional",
+            metadata: {},
+          },
+        }),
+    ),
+  },
+  responses: {
+    202: jsonContent(envelope(z.null()), "Enqueued"),
+    ...errorResponses("validation_failed", "not_found"),
+  },
 });
+
+export const pushDeliveries = createRoute({
+  method: "get",
+  path: "/_dev/push-deliveries",
+  tags: ["Dev tools"],
+  summary: "Local only (DEV_TOOLS): the PUSH_DELIVERY jobs produced for a user, newest first",
+  middleware: [devToolsOnly] as const,
+  request: { query: z.object({ user_id: z.uuid() }) },
+  responses: {
+    200: jsonContent(
+      z.object({
+        success: z.literal(true),
+        message: z.string(),
+        data: z.array(z.record(z.string(), z.unknown())),
+      }),
+      "Jobs, newest first (at most 50)",
+    ),
+    ...errorResponses("validation_failed", "not_found"),
+  },
+});
+
+export const devRouter = createRouter()
+  .openapi(mailbox, async (c) => {
+    const { to } = c.req.valid("query");
+    const messages = await readDevMailbox(c.env.KV, to, MAILBOX_LIMIT);
+    return c.json({ success: true as const, message: "Mailbox retrieved", data: messages }, 200);
+  })
+  .openapi(pushRequests, async (c) => {
+    const body = c.req.valid("json");
+    const requests = Array.isArray(body) ? body : [body];
+    await c.env.PUSH_REQUESTS.sendBatch(
+      requests.map((r) => ({ body: r, contentType: "json" as const })),
+    );
+    return c.json(ok(`${requests.length} push request(s) enqueued`, null), 202);
+  })
+  .openapi(pushDeliveries, async (c) => {
+    const jobs = await readDevPushDeliveries(c.env.KV, c.req.valid("query").user_id, MAILBOX_LIMIT);
+    return c.json(
+      { success: true as const, message: "Push deliveries retrieved", data: jobs },
+      200,
+    );
+  });

@@ -1,12 +1,14 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, count, desc, eq } from "drizzle-orm";
 import type { Context } from "hono";
-import type { z } from "zod";
+import { z } from "zod";
 import type { AppEnv } from "../../app-env";
 import { authorizeUserAccess } from "../../auth/callers";
 import { getDb } from "../../db/client";
-import { type CHANNELS, notificationStatus, users } from "../../db/schema";
+import { type CHANNELS, notificationStatus, pushTokens, users } from "../../db/schema";
 import { ApiError, fieldError } from "../../errors";
+import { outboxEvent } from "../../events/outbox";
+import { requestMeta } from "../../middleware/request-context";
 import { userIdParam } from "../lookups/lookups.handlers";
 import { ok } from "../openapi";
 import { okList, pageMeta } from "../pagination";
@@ -15,6 +17,13 @@ import { type StatusReportSchema, toStatusEntry } from "./notifications.schemas"
 
 type Channel = (typeof CHANNELS)[number];
 type Report = z.infer<typeof StatusReportSchema>;
+
+/**
+ * What push providers say when a device token is dead: FCM's UNREGISTERED, APNs' BadDeviceToken and
+ * Unregistered, Web Push's 404/410 Gone, and the common spellings of "invalid token".
+ */
+const DEAD_TOKEN =
+  /unregistered|not[\s_-]?registered|invalid[\s_-]?(registration|token|device)|bad[\s_-]?device[\s_-]?token|\bgone\b/i;
 
 async function record(c: Context<AppEnv>, channel: Channel, body: Report) {
   const caller = c.get("caller");
@@ -27,7 +36,8 @@ async function record(c: Context<AppEnv>, channel: Channel, body: Report) {
       .limit(1);
     if (!user) throw fieldError("user_id", "No user with this id.");
   }
-  const [row] = await db
+  const now = new Date();
+  const insert = db
     .insert(notificationStatus)
     .values({
       id: crypto.randomUUID(),
@@ -37,10 +47,57 @@ async function record(c: Context<AppEnv>, channel: Channel, body: Report) {
       status: body.status,
       error: body.error ?? null,
       metadata: body.metadata ?? null,
-      createdAt: body.timestamp ? new Date(body.timestamp) : new Date(),
+      createdAt: body.timestamp ? new Date(body.timestamp) : now,
       reportedBy: caller.kind === "service" ? caller.name : null,
     })
     .returning();
+
+  // Delivery feedback: a push that failed because its device token is dead deactivates the device,
+  // so no further jobs are made for it.
+  const deviceId = body.metadata?.push_token_id;
+  const dead =
+    channel === "push" &&
+    body.status === "failed" &&
+    typeof deviceId === "string" &&
+    z.uuid().safeParse(deviceId).success &&
+    DEAD_TOKEN.test(body.error ?? "");
+  const [device] = dead
+    ? await db
+        .select()
+        .from(pushTokens)
+        .where(
+          and(
+            eq(pushTokens.id, deviceId),
+            eq(pushTokens.isActive, true),
+            body.user_id ? eq(pushTokens.userId, body.user_id) : undefined,
+          ),
+        )
+        .limit(1)
+    : [];
+  if (device) {
+    const [[row]] = await db.batch([
+      insert,
+      db
+        .update(pushTokens)
+        .set({ isActive: false, updatedAt: now })
+        .where(and(eq(pushTokens.id, device.id), eq(pushTokens.isActive, true))),
+      outboxEvent(
+        db,
+        requestMeta(c),
+        "push_token.removed",
+        {
+          user_id: device.userId,
+          push_token_id: device.id,
+          platform: device.platform,
+          reason: "invalid",
+        },
+        now,
+      ),
+    ]);
+    if (!row) throw new Error("insert returned no row");
+    return toStatusEntry(row);
+  }
+  const [row] = await insert;
   if (!row) throw new Error("insert returned no row");
   return toStatusEntry(row);
 }
