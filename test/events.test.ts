@@ -15,9 +15,11 @@ import { anyEventSchema, EVENT_TYPES } from "../src/events/contracts";
 import { devMailboxConsumer } from "../src/events/dev-mailbox";
 import {
   OUTBOX_LEASE_MS,
+  OUTBOX_MAX_ATTEMPTS,
   outboxQueues,
   publishEvents,
   REDRIVE_AFTER_MS,
+  redriveOutbox,
 } from "../src/events/outbox";
 import worker from "../src/index";
 import { call, callWith, type Envelope, expectError, request } from "./helpers/api";
@@ -145,6 +147,47 @@ describe("the cron's re-drive", () => {
     expect(rows.every((r) => r.publishedAt !== null)).toBe(true);
     expect(rows.every((r) => r.attempts === 2)).toBe(true);
     await waitForMail(user.email, "user.email_verification_requested");
+  });
+});
+
+describe("rows that cannot be sent", () => {
+  async function oldRow(payload: string, attempts = 0) {
+    const id = crypto.randomUUID();
+    await db()
+      .insert(outbox)
+      .values({
+        id,
+        type: "user.created",
+        payload,
+        createdAt: new Date(Date.now() - 10 * 60_000),
+        attempts,
+      });
+    return id;
+  }
+  const row = async (id: string) => (await db().select().from(outbox).where(eq(outbox.id, id)))[0];
+
+  it("an oversized row does not hold up the others, and is parked after enough attempts", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const huge = await oldRow(
+      JSON.stringify({ id: crypto.randomUUID(), data: { blob: "x".repeat(130 * 1024) } }),
+    );
+    const fine = await oldRow(
+      JSON.stringify({
+        id: crypto.randomUUID(),
+        type: "user.created",
+        data: { email: uniqueEmail() },
+      }),
+    );
+    await redriveOutbox(db(), outboxQueues(env));
+    expect((await row(fine))?.publishedAt).not.toBeNull();
+    expect(await row(huge)).toMatchObject({ publishedAt: null, attempts: 1 });
+
+    await db()
+      .update(outbox)
+      .set({ attempts: OUTBOX_MAX_ATTEMPTS, lockedUntil: null })
+      .where(eq(outbox.id, huge));
+    await redriveOutbox(db(), outboxQueues(env));
+    expect(await row(huge)).toMatchObject({ publishedAt: null, attempts: OUTBOX_MAX_ATTEMPTS });
   });
 });
 

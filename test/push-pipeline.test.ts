@@ -230,6 +230,37 @@ describe("a batch", () => {
   });
 });
 
+describe("concurrency and redelivery", () => {
+  it("concurrent batches cannot overshoot the frequency limit", async () => {
+    const { user } = await userWithDevices({ preferences: { frequency_limit: 1 } });
+    const bodies = [pushRequest(user), pushRequest(user), pushRequest(user)];
+    await Promise.all(bodies.map((b) => consume("push-requests", [b])));
+    const outcomes = await Promise.all(
+      bodies.map(async (b) => (await statuses(b.notification_id))[0]?.status),
+    );
+    expect(outcomes.filter((o) => o === "queued")).toHaveLength(1);
+    expect(outcomes.filter((o) => o === "skipped")).toHaveLength(2);
+  });
+
+  it("a request redelivered after its published job was purged makes no second job", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    const { user } = await userWithDevices();
+    const body = pushRequest(user);
+    await consume("push-requests", [body]);
+    const eightDays = new Date(Date.now() + 8 * 24 * 60 * 60 * 1000);
+    await worker.scheduled(
+      createScheduledController({ scheduledTime: eightDays, cron: "*/5 * * * *" }),
+      env,
+    );
+    expect(await jobsFor(body.notification_id)).toHaveLength(0);
+    const send = vi.spyOn(env.PUSH_DELIVERY, "sendBatch");
+    await consume("push-requests", [body], {}, 2);
+    expect(send).not.toHaveBeenCalled();
+    expect(await jobsFor(body.notification_id)).toHaveLength(0);
+    expect(await statuses(body.notification_id)).toHaveLength(1);
+  });
+});
+
 describe("requests that fail", () => {
   it("an invalid message is recorded failed and copied to the dead-letter queue", async () => {
     const dlq = vi.spyOn(env.PUSH_REQUESTS_DLQ, "send");
@@ -241,7 +272,15 @@ describe("requests that fail", () => {
     expect(row?.error).toMatch(/^invalid message: /);
     expect(row?.userId).toBeNull();
     expect(dlq).toHaveBeenCalledWith(
-      { dead_letter: { reason: row?.error, failed_at: expect.any(String) }, message: body },
+      {
+        dead_letter: {
+          reason: row?.error,
+          failed_at: expect.any(String),
+          notification_id: body.notification_id,
+          user_id: null,
+        },
+        message: body,
+      },
       { contentType: "json" },
     );
   });
@@ -261,6 +300,22 @@ describe("requests that fail", () => {
       error: "unknown user",
     });
     expect(dlq).toHaveBeenCalledTimes(1);
+  });
+
+  it("a request too large for a delivery job fails now, and its dead-letter copy fits", async () => {
+    const dlq = vi.spyOn(env.PUSH_REQUESTS_DLQ, "send");
+    const { user } = await userWithDevices();
+    const body = pushRequest(user, { variables: { blob: "x".repeat(110 * 1024) } });
+    const { result, ids } = await consume("push-requests", [body]);
+    expect(result.explicitAcks).toEqual(ids);
+    const [row] = await statuses(body.notification_id);
+    expect(row).toMatchObject({ status: "failed" });
+    expect(row?.error).toMatch(/^request too large/);
+    expect(await jobsFor(body.notification_id)).toHaveLength(0);
+    expect(dlq.mock.calls[0]?.[0]).toMatchObject({
+      message: null,
+      dead_letter: { notification_id: body.notification_id },
+    });
   });
 
   it("a transient failure (D1 down) is retried with exponential backoff, and remembered", async () => {
@@ -300,20 +355,17 @@ describe("the dead-letter consumer", () => {
     });
   });
 
-  it("does not record twice what the consumer already failed", async () => {
-    const body = {
-      notification_id: `twice-${crypto.randomUUID()}`,
-      user_id: crypto.randomUUID(),
-      template_code: "x",
-    };
-    await consume("push-requests", [body]);
-    await consume("push-requests-dlq", [
-      {
-        dead_letter: { reason: "unknown user", failed_at: new Date().toISOString() },
-        message: body,
-      },
-    ]);
-    expect(await statuses(body.notification_id)).toHaveLength(1);
+  it("does not record twice what the consumer already failed, even without a notification id", async () => {
+    const dlq = vi.spyOn(env.PUSH_REQUESTS_DLQ, "send");
+    const body = { user_id: crypto.randomUUID(), template_code: "x" };
+    const { ids } = await consume("push-requests", [body]);
+    const copy = dlq.mock.calls[0]?.[0];
+    expect(copy).toMatchObject({
+      dead_letter: { notification_id: `message:${ids[0]}` },
+      message: body,
+    });
+    await consume("push-requests-dlq", [copy]);
+    expect(await statuses(`message:${ids[0]}`)).toHaveLength(1);
   });
 });
 
@@ -389,12 +441,19 @@ describe("retry backoff", () => {
 });
 
 describe("delivery feedback", () => {
-  async function reportFailure(user: TestUser, deviceId: string, error: string) {
+  /** A push that really went out to the user's device, and the report the push service sends back. */
+  async function deliveredTo(fields: Record<string, unknown> = {}) {
+    const { user, devices } = await userWithDevices(fields, 2);
+    const body = pushRequest(user);
+    await consume("push-requests", [body]);
+    return { user, devices, notificationId: body.notification_id };
+  }
+  function report(notificationId: string, deviceId: string, error: string, userId?: string) {
     return call("POST", "/push/status/", {
       headers: SERVICE,
       body: {
-        notification_id: `fb-${crypto.randomUUID()}`,
-        user_id: user.id,
+        notification_id: notificationId,
+        ...(userId ? { user_id: userId } : {}),
         status: "failed",
         error,
         metadata: { push_token_id: deviceId },
@@ -404,13 +463,9 @@ describe("delivery feedback", () => {
   const active = async (id: string) =>
     (await db().select().from(pushTokens).where(eq(pushTokens.id, id)))[0]?.isActive;
 
-  it("a push that failed on a dead token deactivates that device", async () => {
-    const { user, devices } = await userWithDevices({}, 2);
-    const res = await reportFailure(
-      user,
-      devices[0] ?? "",
-      "messaging/registration-token-not-registered: UNREGISTERED",
-    );
+  it("a push that failed on a dead token deactivates that device, and only that one", async () => {
+    const { user, devices, notificationId } = await deliveredTo();
+    const res = await report(notificationId, devices[0] ?? "", "UNREGISTERED", user.id);
     expect(res.status).toBe(201);
     expect(await active(devices[0] ?? "")).toBe(false);
     expect(await active(devices[1] ?? "")).toBe(true);
@@ -418,13 +473,35 @@ describe("delivery feedback", () => {
     expect(removed?.event.data).toMatchObject({ push_token_id: devices[0], reason: "invalid" });
   });
 
-  it("another failure leaves the device alone, and so does a device of someone else", async () => {
-    const { user, devices } = await userWithDevices();
-    const { devices: theirs } = await userWithDevices();
-    await reportFailure(user, devices[0] ?? "", "quota exceeded");
-    await reportFailure(user, theirs[0] ?? "", "BadDeviceToken");
+  for (const [what, error] of [
+    ["an outage or auth failure", "401 invalid_token: OAuth access token expired"],
+    ["a quota error", "QUOTA_EXCEEDED"],
+  ] as const) {
+    it(`${what} leaves the device alone`, async () => {
+      const { user, devices, notificationId } = await deliveredTo();
+      await report(notificationId, devices[0] ?? "", error, user.id);
+      expect(await active(devices[0] ?? "")).toBe(true);
+    });
+  }
+
+  it("a report without the user, or naming another user's device, deactivates nothing", async () => {
+    const { user, devices, notificationId } = await deliveredTo();
+    const other = await deliveredTo();
+    await report(notificationId, devices[0] ?? "", "BadDeviceToken");
+    await report(notificationId, other.devices[0] ?? "", "BadDeviceToken", user.id);
+    await report(notificationId, other.devices[0] ?? "", "BadDeviceToken", other.user.id);
     expect(await active(devices[0] ?? "")).toBe(true);
-    expect(await active(theirs[0] ?? "")).toBe(true);
+    expect(await active(other.devices[0] ?? "")).toBe(true);
+  });
+
+  it("a late report about a token the device has since replaced does not kill the new one", async () => {
+    const { user, devices, notificationId } = await deliveredTo();
+    await call("PATCH", `/users/push-tokens/${devices[0]}/`, {
+      token: user.access_token,
+      body: { token: `fresh-token-${user.id}` },
+    });
+    await report(notificationId, devices[0] ?? "", "UNREGISTERED", user.id);
+    expect(await active(devices[0] ?? "")).toBe(true);
   });
 });
 

@@ -1,5 +1,7 @@
+import type { SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { drizzle } from "drizzle-orm/d1";
+import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import * as schema from "./schema";
 
 export type Db = ReturnType<typeof createDb>;
@@ -30,4 +32,16 @@ export function getDb(env: Env): Db {
 export async function runBatch(db: Db, statements: BatchItem<"sqlite">[]): Promise<void> {
   const [first, ...rest] = statements;
   if (first) await db.batch([first, ...rest]);
+}
+
+const dialect = new SQLiteAsyncDialect();
+
+/**
+ * A D1 statement from a drizzle `sql` template, for SQL the query builder cannot express (INSERT …
+ * SELECT … WHERE over other tables). Run such statements with `D1Database.batch`: drizzle's own
+ * batch cannot bind parameters of raw queries.
+ */
+export function rawStatement(d1: D1Database, query: SQL): D1PreparedStatement {
+  const { sql, params } = dialect.sqlToQuery(query);
+  return d1.prepare(sql).bind(...params);
 }

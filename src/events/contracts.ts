@@ -173,6 +173,12 @@ export type PushDeliveryJob = z.infer<typeof pushDeliveryJobSchema>;
  * queue with the reason. Requests that exhausted their retries arrive there as they were sent.
  */
 export const deadLetterSchema = z.object({
-  dead_letter: z.object({ reason: z.string(), failed_at: z.iso.datetime() }),
+  dead_letter: z.object({
+    reason: z.string(),
+    failed_at: z.iso.datetime(),
+    notification_id: z.string(),
+    user_id: z.uuid().nullable(),
+  }),
+  /** The message as received; null when it was too large to copy. */
   message: z.unknown(),
 });

@@ -18,15 +18,42 @@ import {
   type EventEnvelope,
   type EventType,
   eventSchema,
-  type PushDeliveryJob,
-  pushDeliveryJobSchema,
   SECRET_FIELDS,
 } from "./contracts";
 
 /** How long a publisher owns the rows it claimed; after that another may send them. */
 export const OUTBOX_LEASE_MS = 30_000;
-/** Cloudflare Queues accept at most 100 messages per sendBatch. */
+/** Cloudflare Queues accept at most 100 messages and 256 KB per sendBatch, 128 KB per message. */
 const SEND_BATCH_MAX = 100;
+const SEND_BATCH_MAX_BYTES = 240 * 1024;
+const MESSAGE_MAX_BYTES = 120 * 1024;
+/**
+ * A row that has failed this many publish attempts is left alone ("parked") by the re-drive, so it
+ * cannot hold up the rows behind it; it stays in the outbox for an operator to inspect.
+ */
+export const OUTBOX_MAX_ATTEMPTS = 30;
+
+/** Groups rows into sendBatch calls within the queue's count and size limits. */
+function chunksForSending<T extends { payload: string }>(rows: T[]): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const size = new TextEncoder().encode(row.payload).byteLength;
+    if (
+      current.length > 0 &&
+      (current.length >= SEND_BATCH_MAX || bytes + size > SEND_BATCH_MAX_BYTES)
+    ) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(row);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
 
 /**
  * The insert statement for one event, validated against its contract (a mismatch is a bug and
@@ -54,31 +81,6 @@ export function outboxEvent<T extends EventType>(
     payload: JSON.stringify(envelope),
     createdAt: at,
   });
-}
-
-/**
- * The insert for one push delivery job, published to PUSH_DELIVERY like an event. The job id is
- * derived from (notification, device), so a redelivered request inserts nothing new and no second
- * job is ever sent.
- */
-export function outboxJob(
-  db: Db,
-  meta: Pick<RequestMeta, "eventIds">,
-  job: PushDeliveryJob,
-  at: Date,
-) {
-  const checked = pushDeliveryJobSchema.parse(job);
-  meta.eventIds.push(checked.job_id);
-  return db
-    .insert(outbox)
-    .values({
-      id: checked.job_id,
-      destination: "push-delivery",
-      type: "push.delivery",
-      payload: JSON.stringify(checked),
-      createdAt: at,
-    })
-    .onConflictDoNothing();
 }
 
 /** The queue each outbox destination is published to. */
@@ -132,8 +134,14 @@ export async function publishEvents(
   let published = 0;
   for (const destination of new Set(claimed.map((row) => row.destination))) {
     const rows = claimed.filter((row) => row.destination === destination);
-    for (let i = 0; i < rows.length; i += SEND_BATCH_MAX) {
-      const chunk = rows.slice(i, i + SEND_BATCH_MAX);
+    const fits = (row: { payload: string }) =>
+      new TextEncoder().encode(row.payload).byteLength <= MESSAGE_MAX_BYTES;
+    const oversized = rows.filter((row) => !fits(row));
+    if (oversized.length > 0) {
+      // Can never be sent; its attempts grow until the re-drive parks it.
+      log("error", "outbox_row_too_large", { destination, events: oversized.map((r) => r.id) });
+    }
+    for (const chunk of chunksForSending(rows.filter(fits))) {
       try {
         await queues[destination].sendBatch(
           chunk.map((row) => ({
@@ -142,12 +150,13 @@ export async function publishEvents(
           })),
         );
       } catch (err) {
+        // This chunk stays unpublished for the re-drive; the others still go.
         log("error", "outbox_publish_failed", {
           destination,
           events: chunk.map((r) => r.id),
           detail: errorDetail(err),
         });
-        break;
+        continue;
       }
       const [first, ...rest] = chunk.map((row) =>
         db
@@ -174,7 +183,8 @@ const REDRIVE_BATCHES_PER_RUN = 10;
 /**
  * The cron's re-drive: publishes rows left unpublished (a failed send, a crash before
  * `waitUntil` ran) once they are a minute old and nobody holds their lease. At least once:
- * consumers deduplicate by event id. Returns how many were published.
+ * consumers deduplicate by event id. Rows that failed OUTBOX_MAX_ATTEMPTS times are parked (left
+ * for an operator) so they cannot hold up the others. Returns how many were published.
  */
 export async function redriveOutbox(
   db: Db,
@@ -191,6 +201,7 @@ export async function redriveOutbox(
           isNull(outbox.publishedAt),
           lt(outbox.createdAt, new Date(now.getTime() - REDRIVE_AFTER_MS)),
           or(isNull(outbox.lockedUntil), lte(outbox.lockedUntil, now)),
+          lt(outbox.attempts, OUTBOX_MAX_ATTEMPTS),
         ),
       )
       .orderBy(asc(outbox.createdAt))
@@ -203,8 +214,8 @@ export async function redriveOutbox(
       now,
     );
     published += sent;
-    // A failing queue: stop and let the next run try again.
-    if (sent < stale.length) break;
+    // Nothing at all went out: the queue is failing; let the next run try again.
+    if (sent === 0) break;
   }
   return published;
 }

@@ -1,34 +1,47 @@
 /**
  * The push-request consumer (DESIGN §6): every request from the notification platform ends in
- * delivery jobs or a recorded reason — under redelivery, crashes and bad input.
+ * delivery jobs or a recorded reason — under redelivery, concurrency, crashes and bad input.
  *
- *   invalid message, unknown user      → status `failed`, a copy to the dead-letter queue, ack
+ *   invalid message, unknown user,
+ *   a job too large for a queue        → status `failed`, a copy to the dead-letter queue, ack
  *   push off, category off, no device,
- *   inactive user, over frequency_limit → status `skipped` with the reason, ack
+ *   deactivated user, over the limit    → status `skipped` with the reason, ack
  *   inside quiet hours                 → sent again with a delay until they end, ack
  *   otherwise                          → one job per active device on PUSH_DELIVERY, `queued`, ack
  *   a transient failure (D1, KV, …)    → retry with exponential backoff and jitter; after the
  *                                        retry limit the queue moves it to the dead letters
  *
- * Idempotent by construction: a status row has a dedupe key per (notification, device, outcome)
- * and a job's id is derived from (notification, device), so processing a request twice writes and
- * sends nothing new. Jobs go through the outbox, so a failed send is re-driven by the cron.
+ * Idempotent and race-free by construction. Each device's `queued` status is inserted first, by
+ * one INSERT … SELECT that also checks the user's frequency limit, so concurrent batches (D1 runs
+ * batches one at a time) cannot overshoot it; its dedupe key (user, notification, device) makes a
+ * second insert a no-op. A device's job is inserted only if *this* attempt's status row went in,
+ * so a redelivered request never makes a second job — even after the published job was purged.
+ * Jobs go through the outbox, so a failed send is re-driven by the cron.
  */
-import { and, countDistinct, eq, gt, ne } from "drizzle-orm";
-import type { Db } from "../db/client";
-import { notificationStatus } from "../db/schema";
+import { eq, inArray, sql } from "drizzle-orm";
+import { type Db, rawStatement } from "../db/client";
+import { notificationStatus, outbox } from "../db/schema";
 import { kvKeys, PUSH_ERROR_TTL_SECONDS } from "../kv";
 import { errorDetail, log } from "../logging";
 import { notificationTargets } from "../lookups";
 import type { Preferences } from "../routes/preferences/preferences.schemas";
-import { deadLetterSchema, PUSH_JOB_VERSION, pushRequestSchema } from "./contracts";
-import { outboxJob, outboxQueues, publishEvents } from "./outbox";
+import {
+  deadLetterSchema,
+  PUSH_JOB_VERSION,
+  type PushDeliveryJob,
+  pushDeliveryJobSchema,
+  pushRequestSchema,
+} from "./contracts";
+import { outboxQueues, publishEvents } from "./outbox";
 
 const CONSUMER = "push-request-consumer";
 /** Cloudflare Queues delay a message by at most 12 hours; a longer wait is re-checked then. */
 const MAX_DELAY_SECONDS = 12 * 60 * 60;
 const RETRY_BASE_SECONDS = 5;
 const RETRY_MAX_SECONDS = 15 * 60;
+/** A queue message may be at most 128 KB; a job must fit with room to spare. */
+export const MAX_JOB_BYTES = 100 * 1024;
+const DAY_SECONDS = 24 * 60 * 60;
 
 /** Exponential backoff with ±20% jitter: 5 s, 10 s, 20 s, … capped at 15 minutes. */
 export function retryDelaySeconds(attempts: number, random: () => number = Math.random): number {
@@ -36,32 +49,42 @@ export function retryDelaySeconds(attempts: number, random: () => number = Math.
   return Math.max(1, Math.round(base * (0.8 + 0.4 * random())));
 }
 
-/**
- * Seconds until the user's quiet hours end, or null outside them. Hours are wall-clock times in
- * the user's time zone; a window whose end is before its start runs across midnight.
- */
-export function quietHoursRemaining(prefs: Preferences, now: Date): number | null {
-  const { quiet_hours_start: start, quiet_hours_end: end, timezone } = prefs;
-  if (!start || !end || start === end) return null;
+/** Seconds since local midnight of `date` in a time zone. */
+function localSecondsOfDay(timeZone: string, date: Date): number {
   const parts = new Intl.DateTimeFormat("en-GB", {
-    timeZone: timezone,
+    timeZone,
     hour: "2-digit",
     minute: "2-digit",
     second: "2-digit",
     hourCycle: "h23",
-  }).formatToParts(now);
+  }).formatToParts(date);
   const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const nowSeconds = part("hour") * 3600 + part("minute") * 60 + part("second");
+  return part("hour") * 3600 + part("minute") * 60 + part("second");
+}
+
+/**
+ * Seconds until the user's quiet hours end, or null outside them. Hours are wall-clock times in
+ * the user's time zone; a window whose end is before its start runs across midnight. A daylight-
+ * saving change inside the wait is accounted for, so the push goes out at the wall-clock end.
+ */
+export function quietHoursRemaining(prefs: Preferences, now: Date): number | null {
+  const { quiet_hours_start: start, quiet_hours_end: end, timezone } = prefs;
+  if (!start || !end || start === end) return null;
   const toSeconds = (hhmm: string) => {
     const [h, m] = hhmm.split(":").map(Number);
     return (h ?? 0) * 3600 + (m ?? 0) * 60;
   };
+  const nowSeconds = localSecondsOfDay(timezone, now);
   const from = toSeconds(start);
   const to = toSeconds(end);
   const inside =
     from < to ? nowSeconds >= from && nowSeconds < to : nowSeconds >= from || nowSeconds < to;
   if (!inside) return null;
-  return (to - nowSeconds + 24 * 3600) % (24 * 3600);
+  const naive = (to - nowSeconds + DAY_SECONDS) % DAY_SECONDS;
+  // Where the naive wait lands on the wall clock; the difference is the DST shift in between.
+  const landing = localSecondsOfDay(timezone, new Date(now.getTime() + naive * 1000));
+  const drift = ((to - landing + DAY_SECONDS * 1.5) % DAY_SECONDS) - DAY_SECONDS / 2;
+  return Math.max(1, naive + drift);
 }
 
 /** A UUID derived from its input (SHA-256, shaped as an RFC 9562 version 8 UUID). */
@@ -73,6 +96,11 @@ export async function derivedUuid(input: string): Promise<string> {
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
   const hex = [...bytes.slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The dedupe key of one outcome: per user, notification and (for jobs) device. */
+export function dedupeKey(userId: string | null, notificationId: string, outcome: string): string {
+  return `push:${userId ?? "-"}:${notificationId}:${outcome}`;
 }
 
 type StatusValue = "pending" | "queued" | "failed" | "skipped";
@@ -120,6 +148,7 @@ function identify(body: unknown, messageId: string) {
 
 export type PushOutcome =
   | { kind: "queued"; jobs: number }
+  | { kind: "already_queued" }
   | { kind: "skipped"; reason: string }
   | { kind: "failed"; reason: string }
   | { kind: "deferred"; seconds: number };
@@ -141,15 +170,15 @@ export async function handlePushRequest(
     return fail(env, db, body, { notificationId, userId, reason, now });
   }
   const request = parsed.data;
-  const targets = await notificationTargets(db, env.KV, request.user_id);
-  if (!targets) {
-    return fail(env, db, request, {
+  const failure = (reason: string) =>
+    fail(env, db, request, {
       notificationId: request.notification_id,
       userId: request.user_id,
-      reason: "unknown user",
+      reason,
       now,
     });
-  }
+  const targets = await notificationTargets(db, env.KV, request.user_id);
+  if (!targets) return failure("unknown user");
 
   const skip = async (reason: string): Promise<PushOutcome> => {
     await statusRow(db, {
@@ -157,7 +186,7 @@ export async function handlePushRequest(
       userId: request.user_id,
       status: "skipped",
       error: reason,
-      dedupeKey: `push:${request.notification_id}:skipped`,
+      dedupeKey: dedupeKey(request.user_id, request.notification_id, "skipped"),
       at: now,
     });
     return { kind: "skipped", reason };
@@ -173,7 +202,7 @@ export async function handlePushRequest(
   const quiet = quietHoursRemaining(prefs, now);
   if (quiet !== null) {
     // Sent again rather than retried: waiting out quiet hours must not use up the retry budget.
-    const seconds = Math.max(1, Math.min(quiet, MAX_DELAY_SECONDS));
+    const seconds = Math.min(quiet, MAX_DELAY_SECONDS);
     await env.PUSH_REQUESTS.send(request, { delaySeconds: seconds, contentType: "json" });
     await statusRow(db, {
       notificationId: request.notification_id,
@@ -181,73 +210,104 @@ export async function handlePushRequest(
       status: "pending",
       error: "deferred until quiet hours end",
       metadata: { deliver_after: new Date(now.getTime() + seconds * 1000).toISOString() },
-      dedupeKey: `push:${request.notification_id}:deferred:${Math.floor(now.getTime() / 3_600_000)}`,
+      dedupeKey: dedupeKey(
+        request.user_id,
+        request.notification_id,
+        `deferred:${Math.floor(now.getTime() / 3_600_000)}`,
+      ),
       at: now,
     });
     return { kind: "deferred", seconds };
   }
 
-  const [sent] = await db
-    .select({ n: countDistinct(notificationStatus.notificationId) })
-    .from(notificationStatus)
-    .where(
-      and(
-        eq(notificationStatus.userId, request.user_id),
-        eq(notificationStatus.channel, "push"),
-        eq(notificationStatus.status, "queued"),
-        gt(notificationStatus.createdAt, new Date(now.getTime() - 24 * 60 * 60 * 1000)),
-        ne(notificationStatus.notificationId, request.notification_id),
-      ),
-    );
-  // Notifications, not device jobs: one push to two devices counts once.
-  if ((sent?.n ?? 0) >= prefs.frequency_limit) {
-    return skip(`over the limit of ${prefs.frequency_limit} pushes in 24 hours`);
+  // One job per active device, each checked against the queue's size limit before anything is
+  // written: a request too big to deliver fails now rather than blocking the outbox later.
+  const planned: { statusId: string; key: string; job: PushDeliveryJob; payload: string }[] = [];
+  for (const device of targets.push_devices) {
+    const job: PushDeliveryJob = {
+      job_id: await derivedUuid(`${request.user_id}:${request.notification_id}:${device.id}`),
+      version: PUSH_JOB_VERSION,
+      notification_id: request.notification_id,
+      created_at: now.toISOString(),
+      user: { id: targets.user_id, name: targets.name, email: targets.email },
+      device: {
+        id: device.id,
+        token: device.token,
+        platform: device.platform,
+        provider: device.provider,
+      },
+      request,
+    };
+    const payload = JSON.stringify(pushDeliveryJobSchema.parse(job));
+    if (new TextEncoder().encode(payload).byteLength > MAX_JOB_BYTES) {
+      return failure(`request too large: a delivery job would exceed ${MAX_JOB_BYTES} bytes`);
+    }
+    planned.push({
+      statusId: crypto.randomUUID(),
+      key: dedupeKey(request.user_id, request.notification_id, `${device.id}:queued`),
+      job,
+      payload,
+    });
   }
 
-  const meta = { eventIds: [] as string[] };
-  const statements = [];
-  for (const device of targets.push_devices) {
-    const jobId = await derivedUuid(`${request.notification_id}:${device.id}`);
-    statements.push(
-      outboxJob(
-        db,
-        meta,
-        {
-          job_id: jobId,
-          version: PUSH_JOB_VERSION,
-          notification_id: request.notification_id,
-          created_at: now.toISOString(),
-          user: { id: targets.user_id, name: targets.name, email: targets.email },
-          device: {
-            id: device.id,
-            token: device.token,
-            platform: device.platform,
-            provider: device.provider,
-          },
-          request,
-        },
-        now,
+  const since = now.getTime() - DAY_SECONDS * 1000;
+  const statements = planned.flatMap(({ statusId, key, job, payload }) => [
+    // The status goes in only while the user is under their frequency limit (notifications, not
+    // device jobs, counted over 24 hours, this one excluded) — decided inside D1, atomically.
+    rawStatement(
+      env.DB,
+      sql`
+      INSERT INTO ${notificationStatus}
+        (id, notification_id, user_id, channel, status, error, metadata, created_at, reported_by, dedupe_key)
+      SELECT ${statusId}, ${request.notification_id}, ${request.user_id}, 'push', 'queued', NULL,
+             ${JSON.stringify({ push_token_id: job.device.id, job_id: job.job_id })}, ${now.getTime()},
+             ${CONSUMER}, ${key}
+      WHERE (
+        SELECT count(DISTINCT notification_id) FROM ${notificationStatus}
+        WHERE user_id = ${request.user_id} AND channel = 'push' AND status = 'queued'
+          AND created_at > ${since} AND notification_id <> ${request.notification_id}
+      ) < ${prefs.frequency_limit}
+      ON CONFLICT DO NOTHING`,
+    ),
+    // The job goes in only if this attempt's status row did.
+    rawStatement(
+      env.DB,
+      sql`
+      INSERT INTO ${outbox} (id, destination, type, payload, created_at, attempts)
+      SELECT ${job.job_id}, 'push-delivery', 'push.delivery', ${payload}, ${now.getTime()}, 0
+      WHERE EXISTS (SELECT 1 FROM ${notificationStatus} WHERE id = ${statusId})
+      ON CONFLICT DO NOTHING`,
+    ),
+  ]);
+  await env.DB.batch(statements);
+
+  const recorded = await db
+    .select({ id: notificationStatus.id })
+    .from(notificationStatus)
+    .where(
+      inArray(
+        notificationStatus.dedupeKey,
+        planned.map((p) => p.key),
       ),
-      statusRow(db, {
-        notificationId: request.notification_id,
-        userId: request.user_id,
-        status: "queued",
-        metadata: { push_token_id: device.id, job_id: jobId },
-        dedupeKey: `push:${request.notification_id}:${device.id}:queued`,
-        at: now,
-      }),
     );
+  const ours = planned.filter((p) => recorded.some((r) => r.id === p.statusId));
+  if (ours.length === 0) {
+    if (recorded.length > 0) return { kind: "already_queued" };
+    return skip(`over the limit of ${prefs.frequency_limit} pushes in 24 hours`);
   }
-  const [first, ...rest] = statements;
-  if (first) await db.batch([first, ...rest]);
   // Committed: the jobs will be delivered (now, or by the cron's re-drive if this send fails).
-  await publishEvents(db, outboxQueues(env), meta.eventIds, now).catch((err: unknown) => {
+  await publishEvents(
+    db,
+    outboxQueues(env),
+    ours.map((p) => p.job.job_id),
+    now,
+  ).catch((err: unknown) => {
     log("error", "push_jobs_publish_failed", {
       notification_id: request.notification_id,
       detail: errorDetail(err),
     });
   });
-  return { kind: "queued", jobs: targets.push_devices.length };
+  return { kind: "queued", jobs: ours.length };
 }
 
 /** Records `failed` and puts a copy, with the reason, on the dead-letter queue. */
@@ -262,20 +322,27 @@ async function fail(
     userId: failure.userId,
     status: "failed",
     error: failure.reason,
-    dedupeKey: `push:${failure.notificationId}:failed`,
+    dedupeKey: dedupeKey(failure.userId, failure.notificationId, "failed"),
     at: failure.now,
   });
-  await env.PUSH_REQUESTS_DLQ.send(
-    { dead_letter: { reason: failure.reason, failed_at: failure.now.toISOString() }, message },
-    { contentType: "json" },
-  );
+  const deadLetter = {
+    reason: failure.reason,
+    failed_at: failure.now.toISOString(),
+    notification_id: failure.notificationId,
+    user_id: failure.userId,
+  };
+  // The copy must fit in a queue message too; an oversized original is left out of it.
+  const copy = { dead_letter: deadLetter, message };
+  const fits = new TextEncoder().encode(JSON.stringify(copy)).byteLength <= MAX_JOB_BYTES;
+  await env.PUSH_REQUESTS_DLQ.send(fits ? copy : { dead_letter: deadLetter, message: null }, {
+    contentType: "json",
+  });
   return { kind: "failed", reason: failure.reason };
 }
 
 export async function pushRequestsConsumer(batch: MessageBatch<unknown>, env: Env, db: Db) {
   // Different users' requests are independent, so they are handled concurrently (their D1, KV and
-  // queue round trips overlap); one user's requests go one after the other, so the frequency limit
-  // counts each of them before deciding the next.
+  // queue round trips overlap); one user's requests go one after the other.
   const byUser = new Map<string, Message<unknown>[]>();
   for (const message of batch.messages) {
     const key = identify(message.body, message.id).userId ?? message.id;
@@ -315,13 +382,18 @@ async function consumeOne(message: Message<unknown>, env: Env, db: Db) {
 /**
  * The dead letters of push requests: requests that exhausted their retries (recorded `failed` with
  * the last error seen) and the copies this service sent itself (already recorded; the dedupe key
- * makes this a no-op).
+ * makes this a no-op). What this consumer cannot record after its own retries is parked in
+ * `push-requests-parked` (wrangler.toml) for an operator.
  */
 export async function pushDeadLetterConsumer(batch: MessageBatch<unknown>, env: Env, db: Db) {
   for (const message of batch.messages) {
     const wrapped = deadLetterSchema.safeParse(message.body);
-    const original = wrapped.success ? wrapped.data.message : message.body;
-    const { notificationId, userId } = identify(original, message.id);
+    const { notificationId, userId } = wrapped.success
+      ? {
+          notificationId: wrapped.data.dead_letter.notification_id,
+          userId: wrapped.data.dead_letter.user_id,
+        }
+      : identify(message.body, message.id);
     try {
       const reason = wrapped.success
         ? wrapped.data.dead_letter.reason
@@ -331,7 +403,7 @@ export async function pushDeadLetterConsumer(batch: MessageBatch<unknown>, env: 
         userId,
         status: "failed",
         error: reason.slice(0, 2000),
-        dedupeKey: `push:${notificationId}:failed`,
+        dedupeKey: dedupeKey(userId, notificationId, "failed"),
         at: new Date(),
       });
       message.ack();
@@ -340,4 +412,14 @@ export async function pushDeadLetterConsumer(batch: MessageBatch<unknown>, env: 
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
     }
   }
+}
+
+/** The job an outbox row holds, for delivery feedback; null once purged. */
+export async function storedJob(db: Db, jobId: string): Promise<PushDeliveryJob | null> {
+  const [row] = await db
+    .select({ payload: outbox.payload })
+    .from(outbox)
+    .where(eq(outbox.id, jobId))
+    .limit(1);
+  return row ? (JSON.parse(row.payload) as PushDeliveryJob) : null;
 }

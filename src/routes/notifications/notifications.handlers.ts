@@ -4,10 +4,11 @@ import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../../app-env";
 import { authorizeUserAccess } from "../../auth/callers";
-import { getDb } from "../../db/client";
+import { type Db, getDb } from "../../db/client";
 import { type CHANNELS, notificationStatus, pushTokens, users } from "../../db/schema";
 import { ApiError, fieldError } from "../../errors";
 import { outboxEvent } from "../../events/outbox";
+import { dedupeKey, storedJob } from "../../events/push-requests";
 import { requestMeta } from "../../middleware/request-context";
 import { userIdParam } from "../lookups/lookups.handlers";
 import { ok } from "../openapi";
@@ -19,11 +20,58 @@ type Channel = (typeof CHANNELS)[number];
 type Report = z.infer<typeof StatusReportSchema>;
 
 /**
- * What push providers say when a device token is dead: FCM's UNREGISTERED, APNs' BadDeviceToken and
- * Unregistered, Web Push's 404/410 Gone, and the common spellings of "invalid token".
+ * The provider error codes that mean a device token is dead for good: FCM's UNREGISTERED (and its
+ * SDK spellings), legacy FCM's NotRegistered / InvalidRegistration, APNs' BadDeviceToken /
+ * Unregistered / DeviceTokenNotForTopic, and Web Push's 404 / 410. Anything else (quota, auth,
+ * outages) must never switch devices off.
  */
 const DEAD_TOKEN =
-  /unregistered|not[\s_-]?registered|invalid[\s_-]?(registration|token|device)|bad[\s_-]?device[\s_-]?token|\bgone\b/i;
+  /\b(UNREGISTERED|NotRegistered|InvalidRegistration|BadDeviceToken|Unregistered|DeviceTokenNotForTopic)\b|registration-token-not-registered|invalid-registration-token|^(404|410)\b/;
+
+/**
+ * The device a failed-push report may deactivate: only the device this notification's job went to,
+ * only while it still holds the token that job carried (a late report about an old token must not
+ * kill the new one), and only for the user the report names.
+ */
+async function deviceReportedDead(db: Db, body: Report) {
+  const deviceId = body.metadata?.push_token_id;
+  if (
+    body.status !== "failed" ||
+    !body.user_id ||
+    typeof deviceId !== "string" ||
+    !z.uuid().safeParse(deviceId).success ||
+    !DEAD_TOKEN.test(body.error ?? "")
+  ) {
+    return null;
+  }
+  const [[device], [queued]] = await db.batch([
+    db
+      .select()
+      .from(pushTokens)
+      .where(
+        and(
+          eq(pushTokens.id, deviceId),
+          eq(pushTokens.userId, body.user_id),
+          eq(pushTokens.isActive, true),
+        ),
+      )
+      .limit(1),
+    db
+      .select({ metadata: notificationStatus.metadata })
+      .from(notificationStatus)
+      .where(
+        eq(
+          notificationStatus.dedupeKey,
+          dedupeKey(body.user_id, body.notification_id, `${deviceId}:queued`),
+        ),
+      )
+      .limit(1),
+  ]);
+  const jobId = queued?.metadata?.job_id;
+  if (!device || typeof jobId !== "string") return null;
+  const job = await storedJob(db, jobId);
+  return job?.device.token === device.token ? device : null;
+}
 
 async function record(c: Context<AppEnv>, channel: Channel, body: Report) {
   const caller = c.get("caller");
@@ -54,26 +102,7 @@ async function record(c: Context<AppEnv>, channel: Channel, body: Report) {
 
   // Delivery feedback: a push that failed because its device token is dead deactivates the device,
   // so no further jobs are made for it.
-  const deviceId = body.metadata?.push_token_id;
-  const dead =
-    channel === "push" &&
-    body.status === "failed" &&
-    typeof deviceId === "string" &&
-    z.uuid().safeParse(deviceId).success &&
-    DEAD_TOKEN.test(body.error ?? "");
-  const [device] = dead
-    ? await db
-        .select()
-        .from(pushTokens)
-        .where(
-          and(
-            eq(pushTokens.id, deviceId),
-            eq(pushTokens.isActive, true),
-            body.user_id ? eq(pushTokens.userId, body.user_id) : undefined,
-          ),
-        )
-        .limit(1)
-    : [];
+  const device = channel === "push" ? await deviceReportedDead(db, body) : null;
   if (device) {
     const [[row]] = await db.batch([
       insert,
