@@ -50,6 +50,18 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             TEST_DJANGO_HASHES: djangoHashes(),
             ...secrets,
+            // Tests share one client address; the rate-limit tests set their own small limits.
+            ...Object.fromEntries(
+              [
+                "REGISTER_IP",
+                "LOGIN_IP",
+                "LOGIN_ACCOUNT",
+                "RESET_IP",
+                "RESET_EMAIL",
+                "VERIFY_RESEND_USER",
+                "GLOBAL_IP",
+              ].map((name) => [`RATE_LIMIT_${name}`, "100000/60"]),
+            ),
           },
           // Deliver queue batches quickly so tests that follow an event to its consumer stay fast.
           queueConsumers: {

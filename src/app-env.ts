@@ -17,6 +17,8 @@ export interface AppVariables {
   eventIds: string[];
   /** Set by `requireUser` (and for users by `requireUserOrService`). */
   auth: AccessClaims;
+  /** An access token already verified in this request (by the idempotency middleware). */
+  verifiedAccessToken: { token: string; claims: AccessClaims };
   /** Set by `requireService` and `requireUserOrService`. */
   caller: Caller;
 }

@@ -12,8 +12,10 @@ import type { AppEnv } from "./app-env";
 import { getConfig } from "./config";
 import { ApiError, errorResponse, handleError } from "./errors";
 import { publishAfterResponse } from "./events/outbox";
+import { idempotency } from "./middleware/idempotency";
 import { jsonBody } from "./middleware/json-body";
 import { requestContext } from "./middleware/request-context";
+import { clientNetwork, enforce } from "./rate-limit/limits";
 import { adminRouter } from "./routes/admin/admin.index";
 import { authRouter } from "./routes/auth/auth.index";
 import { devRouter } from "./routes/dev/dev.index";
@@ -58,6 +60,12 @@ const corsFromConfig = createMiddleware<AppEnv>((c, next) => {
   })(c, next);
 });
 
+/** The general per-client ceiling (DESIGN §7: 300 a minute), on every request but CORS preflights. */
+const globalLimit = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.req.method !== "OPTIONS") await enforce(c, "global-ip", clientNetwork(c.get("clientIp")));
+  await next();
+});
+
 /** Responses carrying tokens or personal data must not be stored by any cache. */
 const noStore = createMiddleware<AppEnv>(async (c, next) => {
   await next();
@@ -90,10 +98,21 @@ export function createApp() {
   app.use("*", requestContext);
   app.use("*", config);
   app.use("*", publishAfterResponse);
-  app.use("*", secureHeaders());
+  app.use("*", globalLimit);
+  app.use(
+    "*",
+    secureHeaders({
+      // ASVS 5.0 3.4.1: a year, subdomains included. 3.4.6: frame-ancestors in a CSP; JSON
+      // responses need no other source at all.
+      strictTransportSecurity: "max-age=31536000; includeSubDomains",
+      contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      xFrameOptions: "DENY",
+    }),
+  );
   app.use("*", corsFromConfig);
   app.use("*", noStore);
   app.use("*", jsonBody);
+  app.use("*", idempotency);
 
   // Order matters where paths overlap: fixed paths (/users/profile, /users/preferences,
   // /users/by-email, ...) are registered before the /users/{id} routes that would also match them.

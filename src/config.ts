@@ -120,6 +120,24 @@ const url = (fallback: string) =>
       }
     });
 
+/** A rate-limit policy: "<requests>/<window seconds>", or "off". */
+const limitPolicy = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const value = (v?.trim() || fallback).toLowerCase();
+      if (value === "off") return null;
+      const match = /^(\d+)\/(\d+)$/.exec(value);
+      const limit = Number(match?.[1]);
+      const windowSeconds = Number(match?.[2]);
+      if (!match || limit < 1 || windowSeconds < 1 || windowSeconds > 7 * 24 * 3600) {
+        ctx.addIssue({ code: "custom", message: 'must be "<requests>/<window seconds>" or "off"' });
+        return z.NEVER;
+      }
+      return { limit, windowSeconds };
+    });
+
 const text = (fallback: string) =>
   z
     .string()
@@ -156,6 +174,13 @@ const configSchema = z
     PASSWORD_HASH_MEMORY_KIB: integer(19_456, 1_024, 131_072),
     PASSWORD_HASH_ITERATIONS: integer(2, 1, 10),
     PASSWORD_HASH_PARALLELISM: integer(1, 1, 4),
+    RATE_LIMIT_REGISTER_IP: limitPolicy("5/3600"),
+    RATE_LIMIT_LOGIN_IP: limitPolicy("30/300"),
+    RATE_LIMIT_LOGIN_ACCOUNT: limitPolicy("10/300"),
+    RATE_LIMIT_RESET_IP: limitPolicy("5/3600"),
+    RATE_LIMIT_RESET_EMAIL: limitPolicy("3/3600"),
+    RATE_LIMIT_VERIFY_RESEND_USER: limitPolicy("3/3600"),
+    RATE_LIMIT_GLOBAL_IP: limitPolicy("300/60"),
   })
   .transform((env, ctx) => {
     const signing = env.JWT_PRIVATE_KEY;
@@ -189,6 +214,15 @@ const configSchema = z
       requireEmailVerification: env.REQUIRE_EMAIL_VERIFICATION,
       appBaseUrl: env.APP_BASE_URL,
       devTools: env.DEV_TOOLS,
+      rateLimits: {
+        "register-ip": env.RATE_LIMIT_REGISTER_IP,
+        "login-ip": env.RATE_LIMIT_LOGIN_IP,
+        "login-account": env.RATE_LIMIT_LOGIN_ACCOUNT,
+        "reset-ip": env.RATE_LIMIT_RESET_IP,
+        "reset-email": env.RATE_LIMIT_RESET_EMAIL,
+        "resend-user": env.RATE_LIMIT_VERIFY_RESEND_USER,
+        "global-ip": env.RATE_LIMIT_GLOBAL_IP,
+      },
       passwordHash: {
         memoryKib: env.PASSWORD_HASH_MEMORY_KIB,
         iterations: env.PASSWORD_HASH_ITERATIONS,

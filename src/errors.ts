@@ -122,8 +122,17 @@ export const handleError: ErrorHandler<AppEnv> = (err, c) => {
       detail: errorDetail(apiError.cause ?? err),
     });
   }
-  return errorResponse(apiError);
+  const res = errorResponse(apiError);
+  // Headers a middleware set before the error (the RateLimit headers of policies already counted)
+  // are not carried over by the framework when a middleware throws; they matter most on a 429.
+  for (const name of CARRIED_HEADERS) {
+    const value = c.res.headers.get(name);
+    if (value && !res.headers.has(name)) res.headers.set(name, value);
+  }
+  return res;
 };
+
+const CARRIED_HEADERS = ["RateLimit", "RateLimit-Policy"];
 
 /**
  * Django-style message for one zod issue, so clients of the replaced services see familiar text.

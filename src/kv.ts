@@ -9,6 +9,8 @@ const KV_MIN_TTL_SECONDS = 60;
 export const kvKeys = {
   /** Present while access tokens of a revoked session could still be unexpired. */
   revokedSession: (sid: string) => `revoked-session:${sid}`,
+  /** An idempotent write's stored answer, by a hash of (caller, method, path, key). */
+  idempotency: (hash: string) => `idempotency:${hash}`,
   /** A user's notification preferences, as the API returns them (write-through cache). */
   preferences: (userId: string) => `preferences:${userId}`,
   /**
@@ -31,6 +33,11 @@ export const kvKeys = {
  * between two concurrent updates (or a failed KV write) can serve an older value.
  */
 export const PREFERENCES_CACHE_TTL_SECONDS = 15 * 60;
+
+/** Replays of an idempotent write are served this long (DESIGN §3: 24 h). */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+/** How long a write in progress blocks its key (KV's shortest expiry). */
+export const IDEMPOTENCY_IN_FLIGHT_TTL_SECONDS = 60;
 
 /** Long enough to outlive every retry of a push request (see wrangler.toml max_retries). */
 export const PUSH_ERROR_TTL_SECONDS = 24 * 60 * 60;

@@ -128,8 +128,13 @@ describe("headers", () => {
   it("sets secure headers and no-store on every response, errors included", async () => {
     for (const res of [await call("GET", "/health/"), await call("GET", "/nope/")]) {
       expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
-      expect(res.headers.get("X-Frame-Options")).toBe("SAMEORIGIN");
-      expect(res.headers.get("Strict-Transport-Security")).toContain("max-age=");
+      expect(res.headers.get("X-Frame-Options")).toBe("DENY");
+      expect(res.headers.get("Content-Security-Policy")).toBe(
+        "default-src 'none'; frame-ancestors 'none'",
+      );
+      expect(res.headers.get("Strict-Transport-Security")).toBe(
+        "max-age=31536000; includeSubDomains",
+      );
       expect(res.headers.get("Cache-Control")).toBe("no-store");
       expect(res.headers.get("X-Correlation-ID")).toBeTruthy();
     }

@@ -44,7 +44,10 @@ export async function authenticateUser(c: Context<AppEnv>): Promise<AccessClaims
   }
   let claims: AccessClaims;
   try {
-    claims = await verifyAccessToken(c.get("config"), token);
+    // Verified once per request: the idempotency middleware may have done it already.
+    const verified = c.get("verifiedAccessToken");
+    claims =
+      verified?.token === token ? verified.claims : await verifyAccessToken(c.get("config"), token);
   } catch (err) {
     if (err instanceof ApiError && (err.code === "invalid_token" || err.code === "token_expired")) {
       throw unauthorized(err.code, err.message);

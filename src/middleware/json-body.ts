@@ -10,6 +10,7 @@ import { ApiError } from "../errors";
 export const MAX_BODY_BYTES = 64 * 1024;
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 const tooLarge = () =>
   new ApiError("payload_too_large", `Request body must not exceed ${MAX_BODY_BYTES} bytes`);
@@ -62,12 +63,15 @@ export const jsonBody = createMiddleware<AppEnv>(async (c, next) => {
   if (!isJson) {
     throw new ApiError("unsupported_media_type", "Request body must be application/json");
   }
+  let value: unknown;
   try {
-    JSON.parse(text);
+    // Keys that could reach an object's prototype are dropped here, once, for every route.
+    value = JSON.parse(text, (key, v) => (FORBIDDEN_KEYS.has(key) ? undefined : v));
   } catch {
     throw new ApiError("invalid_json", "Request body is not valid JSON");
   }
-  // The stream is consumed: hand the checked text on to the validators (as Hono's bodyLimit does).
-  c.req.raw = new Request(c.req.raw, { body: text });
+  // The stream is consumed: hand the checked body on to the validators (as Hono's bodyLimit does).
+  // Re-serialising keeps every string exactly as sent.
+  c.req.raw = new Request(c.req.raw, { body: JSON.stringify(value) });
   return next();
 });

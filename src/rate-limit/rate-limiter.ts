@@ -1,12 +1,91 @@
 /**
- * The RateLimiter Durable Object: one instance per rate-limit key, with exact counts kept in its
- * SQLite storage (DESIGN §7). It exposes RPC methods only, no inner router.
+ * The RateLimiter Durable Object (DESIGN §7): one instance per rate-limit key ("login-ip:203.0.113.7",
+ * "login-account:<email hash>", …), counting exactly with a sliding-window log kept in the object's
+ * own SQLite storage — so eviction or a restart does not reset a count — and an alarm that deletes
+ * the log once its window has passed. RPC methods only, no inner router.
+ *
+ * Times come from the caller (the Worker's clock), so a whole request uses one notion of "now" and
+ * tests can move it.
  */
 import { DurableObject } from "cloudflare:workers";
 
+export interface LimitState {
+  /** Whether this request is allowed (for `peek`: whether the next one would be). */
+  allowed: boolean;
+  limit: number;
+  /** Requests left in the current window after this one. */
+  remaining: number;
+  /** Seconds until the window has room again (0 when it has room now). */
+  retryAfterSeconds: number;
+  /** Seconds until the oldest counted request leaves the window (the window's "reset"). */
+  resetSeconds: number;
+}
+
 export class RateLimiter extends DurableObject<Env> {
+  /** Whether the log table exists (it goes with `deleteAll`, and comes back on the next use). */
+  private tableReady = false;
+
   /** Liveness probe used by /health: proves the namespace is bound and an instance answers. */
   async ping(): Promise<"pong"> {
     return "pong";
+  }
+
+  /** Counts one request if the window has room; either way, says where the key stands. */
+  async hit(limit: number, windowMs: number, now: number): Promise<LimitState> {
+    // No await before the insert: a Durable Object runs one such step at a time, so check and
+    // count cannot interleave with another request's.
+    const state = this.state(limit, windowMs, now);
+    if (!state.allowed) return state;
+    this.ctx.storage.sql.exec("INSERT INTO hits (at) VALUES (?)", now);
+    const counted = this.state(limit, windowMs, now, true);
+    // The newest request leaves the window last: clean up then.
+    await this.ctx.storage.setAlarm(now + windowMs);
+    return counted;
+  }
+
+  /** Where the key stands, without counting anything. */
+  async peek(limit: number, windowMs: number, now: number): Promise<LimitState> {
+    return this.state(limit, windowMs, now);
+  }
+
+  /** Forgets every counted request (e.g. failed logins, after a successful one). */
+  async reset(): Promise<void> {
+    await this.forget();
+  }
+
+  /** Once the last request has left its window, nothing needs keeping. */
+  override async alarm(): Promise<void> {
+    await this.forget();
+  }
+
+  private async forget() {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.tableReady = false;
+  }
+
+  private state(limit: number, windowMs: number, now: number, counted = false): LimitState {
+    if (!this.tableReady) {
+      this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS hits (at INTEGER NOT NULL)");
+      this.tableReady = true;
+    }
+    this.ctx.storage.sql.exec("DELETE FROM hits WHERE at <= ?", now - windowMs);
+    const row = this.ctx.storage.sql
+      .exec<{ n: number; oldest: number | null }>(
+        "SELECT count(*) AS n, min(at) AS oldest FROM hits",
+      )
+      .one();
+    const used = row.n;
+    const resetMs = row.oldest === null ? 0 : row.oldest + windowMs - now;
+    const full = used >= limit;
+    const resetSeconds = Math.max(0, Math.ceil(resetMs / 1000));
+    return {
+      // After counting, the request that was just counted is the one allowed.
+      allowed: counted || !full,
+      limit,
+      remaining: Math.max(0, limit - used),
+      retryAfterSeconds: full && !counted ? Math.max(1, resetSeconds) : 0,
+      resetSeconds,
+    };
   }
 }

@@ -23,6 +23,7 @@ import { ApiError } from "../../errors";
 import { emailVerificationRequest, passwordResetRequest } from "../../events/account-mail";
 import { outboxEvent } from "../../events/outbox";
 import { requestMeta } from "../../middleware/request-context";
+import { emailSubject, enforce } from "../../rate-limit/limits";
 import { ok } from "../openapi";
 import type * as routes from "./auth.routes";
 
@@ -87,6 +88,7 @@ export const resendVerification: RouteHandler<typeof routes.resendVerification, 
     .limit(1);
   if (!user) throw new ApiError("invalid_token", "User not found or inactive");
   if (user.emailVerifiedAt) throw new ApiError("conflict", "The email address is already verified");
+  await enforce(c, "resend-user", user.id);
 
   await db.batch([
     ...(await emailVerificationRequest(db, c.get("config"), meta, user, now)),
@@ -97,6 +99,8 @@ export const resendVerification: RouteHandler<typeof routes.resendVerification, 
 
 export const passwordReset: RouteHandler<typeof routes.passwordReset, AppEnv> = async (c) => {
   const { email } = c.req.valid("json");
+  // Per email, whether or not it has an account: the 429 tells nothing about who exists.
+  await enforce(c, "reset-email", await emailSubject(email));
   const db = getDb(c.env);
   const meta = requestMeta(c);
   const now = new Date();

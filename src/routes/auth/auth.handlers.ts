@@ -9,6 +9,7 @@ import { getDb } from "../../db/client";
 import { users } from "../../db/schema";
 import { ApiError } from "../../errors";
 import { requestMeta } from "../../middleware/request-context";
+import { clear, count, emailSubject, enforceNotLocked } from "../../rate-limit/limits";
 import { ok } from "../openapi";
 import { selectUserWithPreferences, toUserObject } from "../users/user-object";
 import type * as routes from "./auth.routes";
@@ -18,6 +19,12 @@ export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
   const config = c.get("config");
   const db = getDb(c.env);
   const meta = requestMeta(c);
+
+  // Failed logins are counted per account — per email, whether or not it has an account, so the
+  // lock says nothing about which emails exist — and a locked account answers 429 even to the
+  // right password until the window passes.
+  const account = await emailSubject(email);
+  await enforceNotLocked(c, "login-account", account);
 
   const [found] = await selectUserWithPreferences(db).where(eq(users.email, email)).limit(1);
   // Every path does exactly one password-hash computation, so timing does not tell an unknown
@@ -35,6 +42,7 @@ export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
       metadata: found ? { reason } : { reason, email },
       at: now,
     });
+    await count(c, "login-account", account);
     throw new ApiError("invalid_credentials", "Invalid email or password");
   }
 
@@ -49,6 +57,7 @@ export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
     });
     throw new ApiError("email_not_verified", "Verify your email address before logging in");
   }
+  await clear(c, "login-account", account);
   const session = await newSession(db, config, user.id, meta, now);
   // An outdated or imported (Django) hash is replaced while we hold the plaintext.
   const passwordHash = check.needsRehash ? hashPassword(password, config.passwordHash) : undefined;

@@ -3,6 +3,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireUser } from "../../auth/middleware";
+import { limitByClient } from "../../rate-limit/limits";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
 import { TokenPairSchema } from "../users/users.schemas";
 import {
@@ -26,10 +27,16 @@ export const login = createRoute({
   description:
     "Opens a session. Unknown email, wrong password and deactivated account all answer the same " +
     "401 `invalid_credentials`, after the same hashing work.",
+  middleware: [limitByClient("login-ip")] as const,
   request: { body: jsonRequest(LoginBodySchema) },
   responses: {
     200: jsonContent(envelope(TokenPairSchema), "Logged in; the user and a token pair"),
-    ...errorResponses("validation_failed", "invalid_credentials", "email_not_verified"),
+    ...errorResponses(
+      "validation_failed",
+      "invalid_credentials",
+      "email_not_verified",
+      "rate_limited",
+    ),
   },
 });
 
@@ -84,7 +91,7 @@ export const resendVerification = createRoute({
   middleware: [requireUser] as const,
   responses: {
     202: jsonContent(envelope(z.null()), "A new verification email is on its way"),
-    ...errorResponses("authentication_required", "invalid_token", "conflict"),
+    ...errorResponses("authentication_required", "invalid_token", "conflict", "rate_limited"),
   },
 });
 
@@ -96,10 +103,11 @@ export const passwordReset = createRoute({
   description:
     "Always answers 202 with the same body, whether or not the email has an account, after the " +
     "same work.",
+  middleware: [limitByClient("reset-ip")] as const,
   request: { body: jsonRequest(PasswordResetBodySchema) },
   responses: {
     202: jsonContent(envelope(z.null()), "If the account exists, a reset link was emailed"),
-    ...errorResponses("validation_failed"),
+    ...errorResponses("validation_failed", "rate_limited"),
   },
 });
 

@@ -1,6 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { CHANNELS, DELIVERY_STATUSES, type notificationStatus } from "../../db/schema";
 
+/** Stored with every status row: bounded so one report cannot bloat the log. */
+export const METADATA_MAX_LENGTH = 4096;
+
 export const StatusReportSchema = z
   .object({
     notification_id: z.string().trim().min(1).max(255),
@@ -11,7 +14,13 @@ export const StatusReportSchema = z
       .datetime({ offset: true })
       .optional()
       .openapi({ description: "When it happened; defaults to when it was reported." }),
-    metadata: z.record(z.string(), z.unknown()).optional(),
+    metadata: z
+      .record(z.string(), z.unknown())
+      .refine((value) => JSON.stringify(value).length <= METADATA_MAX_LENGTH, {
+        error: `Ensure this field has no more than ${METADATA_MAX_LENGTH} characters as JSON.`,
+      })
+      .optional()
+      .openapi({ description: `Free-form; at most ${METADATA_MAX_LENGTH} characters as JSON.` }),
   })
   .openapi("StatusReport");
 

@@ -5,6 +5,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireUserOrService } from "../../auth/callers";
 import { requireUser } from "../../auth/middleware";
+import { limitByClient } from "../../rate-limit/limits";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
 import { listEnvelope, PaginationQuerySchema } from "../pagination";
 import { UserObjectSchema } from "./user-object";
@@ -30,6 +31,7 @@ export const register = createRoute({
     "Creates the account and its preferences, opens a session and returns tokens, and emails a " +
     "verification link. The email is trimmed and lower-cased. With REQUIRE_EMAIL_VERIFICATION, " +
     "answers 202 without tokens instead, identically for new and existing emails.",
+  middleware: [limitByClient("register-ip")] as const,
   request: { body: jsonRequest(RegisterBodySchema) },
   responses: {
     201: jsonContent(envelope(TokenPairSchema), "Registered; the user and a token pair"),
@@ -38,7 +40,7 @@ export const register = createRoute({
       "REQUIRE_EMAIL_VERIFICATION mode: the same answer whether or not the email has an account; " +
         "a verification link (or, for an existing account, a notice) is emailed",
     ),
-    ...errorResponses("validation_failed", "email_taken", "username_taken"),
+    ...errorResponses("validation_failed", "email_taken", "username_taken", "rate_limited"),
   },
 });
 

@@ -1,0 +1,288 @@
+/**
+ * Rate limits (DESIGN §7): every policy, its headers, the login lockout, IPv6 grouping, and the
+ * RateLimiter Durable Object itself. Each test uses small limits and its own client addresses.
+ */
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { clientNetwork } from "../src/rate-limit/limits";
+import type { RateLimiter } from "../src/rate-limit/rate-limiter";
+import { type ApiResponse, callWith, expectError, request } from "./helpers/api";
+import { PASSWORD, register, uniqueEmail } from "./helpers/users";
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+let next = 1;
+/** A fresh client address for each test, so counts never leak between tests. */
+function newIp() {
+  next += 1;
+  return `198.51.${Math.floor(next / 250)}.${next % 250}`;
+}
+
+function send(
+  limits: Record<string, string>,
+  ip: string,
+  method: string,
+  path: string,
+  body?: Record<string, unknown>,
+  headers: Record<string, string> = {},
+) {
+  return callWith(
+    limits,
+    request(method, path, { body, headers: { "CF-Connecting-IP": ip, ...headers } }),
+  );
+}
+
+function expectLimited(res: ApiResponse, policy: string) {
+  expectError(res, 429, "rate_limited");
+  expect(Number(res.headers.get("Retry-After"))).toBeGreaterThan(0);
+  // A response can be under several policies (the general ceiling too); the one that limited it
+  // is listed with nothing remaining.
+  expect(res.headers.get("RateLimit-Policy")).toMatch(
+    new RegExp(`(^|, )"${policy}";q=\\d+;w=\\d+`),
+  );
+  expect(res.headers.get("RateLimit")).toMatch(new RegExp(`(^|, )"${policy}";r=0;t=[1-9]\\d*`));
+}
+
+describe("per-client policies", () => {
+  it("registration: 2 per hour from one client, then 429 with Retry-After and RateLimit headers", async () => {
+    const limits = { RATE_LIMIT_REGISTER_IP: "2/3600" };
+    const ip = newIp();
+    const register = () =>
+      send(limits, ip, "POST", "/users/", { email: uniqueEmail(), password: PASSWORD });
+    const first = await register();
+    expect(first.status).toBe(201);
+    expect(first.headers.get("RateLimit-Policy")).toContain('"register-ip";q=2;w=3600');
+    expect(first.headers.get("RateLimit")).toContain('"register-ip";r=1;t=');
+    expect((await register()).status).toBe(201);
+    expectLimited(await register(), "register-ip");
+    // Another client is not affected.
+    expect(
+      (await send(limits, newIp(), "POST", "/users/", { email: uniqueEmail(), password: PASSWORD }))
+        .status,
+    ).toBe(201);
+  });
+
+  it("counts a client's own X-Forwarded-For for nothing", async () => {
+    const limits = { RATE_LIMIT_REGISTER_IP: "1/3600" };
+    const ip = newIp();
+    const attempt = (xff: string) =>
+      send(
+        limits,
+        ip,
+        "POST",
+        "/users/",
+        { email: uniqueEmail(), password: PASSWORD },
+        { "X-Forwarded-For": xff },
+      );
+    expect((await attempt("203.0.113.1")).status).toBe(201);
+    expectLimited(await attempt("203.0.113.2"), "register-ip");
+  });
+
+  it("login: 3 attempts per client, whatever the credentials", async () => {
+    const limits = { RATE_LIMIT_LOGIN_IP: "3/300" };
+    const user = await register();
+    const ip = newIp();
+    const login = (password: string) =>
+      send(limits, ip, "POST", "/auth/login/", { email: user.email, password });
+    expect((await login("wrong-one-1")).status).toBe(401);
+    expect((await login("wrong-one-2")).status).toBe(401);
+    expect((await login(PASSWORD)).status).toBe(200);
+    expectLimited(await login(PASSWORD), "login-ip");
+  });
+
+  it("password reset: per client", async () => {
+    const limits = { RATE_LIMIT_RESET_IP: "2/3600" };
+    const ip = newIp();
+    const reset = () => send(limits, ip, "POST", "/auth/password-reset/", { email: uniqueEmail() });
+    expect((await reset()).status).toBe(202);
+    expect((await reset()).status).toBe(202);
+    expectLimited(await reset(), "reset-ip");
+  });
+
+  it("the general ceiling applies to every route", async () => {
+    const limits = { RATE_LIMIT_GLOBAL_IP: "3/60" };
+    const ip = newIp();
+    for (let i = 0; i < 3; i++)
+      expect((await send(limits, ip, "GET", "/health/")).status).toBe(200);
+    expectLimited(await send(limits, ip, "GET", "/users/me/"), "global-ip");
+    expect((await send(limits, newIp(), "GET", "/health/")).status).toBe(200);
+  });
+
+  it("lets a client in again once the window has passed", async () => {
+    const limits = { RATE_LIMIT_GLOBAL_IP: "2/60" };
+    const ip = newIp();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    await send(limits, ip, "GET", "/health/");
+    await send(limits, ip, "GET", "/health/");
+    const blocked = await send(limits, ip, "GET", "/health/");
+    expectLimited(blocked, "global-ip");
+    expect(Number(blocked.headers.get("Retry-After"))).toBeLessThanOrEqual(60);
+    vi.setSystemTime(start + 61_000);
+    expect((await send(limits, ip, "GET", "/health/")).status).toBe(200);
+  });
+});
+
+describe("IPv6 clients are counted per /64", () => {
+  it("groups addresses of one /64 and separates neighbouring /64s", async () => {
+    expect(clientNetwork("2001:db8:1:2:aaaa::1")).toBe("2001:db8:1:2::/64");
+    expect(clientNetwork("2001:0db8:0001:0002:ffff:ffff:ffff:ffff")).toBe("2001:db8:1:2::/64");
+    expect(clientNetwork("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(clientNetwork("::ffff:192.0.2.1")).toBe("192.0.2.1");
+    expect(clientNetwork("192.0.2.1")).toBe("192.0.2.1");
+    expect(clientNetwork(null)).toBe("unknown");
+
+    const limits = { RATE_LIMIT_GLOBAL_IP: "2/60" };
+    next += 1;
+    const net = `2001:db8:${next.toString(16)}:1`;
+    expect((await send(limits, `${net}::a`, "GET", "/health/")).status).toBe(200);
+    expect((await send(limits, `${net}:ffff::b`, "GET", "/health/")).status).toBe(200);
+    expectLimited(await send(limits, `${net}::c`, "GET", "/health/"), "global-ip");
+    expect(
+      (await send(limits, `2001:db8:${next.toString(16)}:2::a`, "GET", "/health/")).status,
+    ).toBe(200);
+  });
+});
+
+describe("failed logins per account", () => {
+  const limits = { RATE_LIMIT_LOGIN_ACCOUNT: "3/300" };
+  const attempt = (email: string, password: string) =>
+    send(limits, newIp(), "POST", "/auth/login/", { email, password });
+
+  it("lock the account: after 3 failures even the right password gets 429, from any client", async () => {
+    const user = await register();
+    for (let i = 0; i < 3; i++)
+      expectError(await attempt(user.email, `wrong-${i}-pass`), 401, "invalid_credentials");
+    expectLimited(await attempt(user.email, PASSWORD), "login-account");
+    // Other accounts are not affected.
+    const other = await register();
+    expect((await attempt(other.email, PASSWORD)).status).toBe(200);
+  });
+
+  it("are forgotten after a successful login", async () => {
+    const user = await register();
+    await attempt(user.email, "wrong-a-pass");
+    await attempt(user.email, "wrong-b-pass");
+    expect((await attempt(user.email, PASSWORD)).status).toBe(200);
+    await attempt(user.email, "wrong-c-pass");
+    await attempt(user.email, "wrong-d-pass");
+    expect((await attempt(user.email, PASSWORD)).status).toBe(200);
+  });
+
+  it("lock an unknown email exactly like a known one, so the lock reveals nothing", async () => {
+    const known = await register();
+    const unknown = uniqueEmail("ghost");
+    const known429 = [];
+    const unknown429 = [];
+    for (let i = 0; i < 4; i++) {
+      known429.push((await attempt(known.email, `wrong-${i}-pass`)).status);
+      unknown429.push((await attempt(unknown, `wrong-${i}-pass`)).status);
+    }
+    expect(known429).toEqual([401, 401, 401, 429]);
+    expect(unknown429).toEqual(known429);
+  });
+
+  it("unlock once the window passes", async () => {
+    const user = await register();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    for (let i = 0; i < 3; i++) await attempt(user.email, `wrong-${i}-pass`);
+    expectLimited(await attempt(user.email, PASSWORD), "login-account");
+    vi.setSystemTime(start + 301_000);
+    expect((await attempt(user.email, PASSWORD)).status).toBe(200);
+  });
+});
+
+describe("per-email and per-user policies", () => {
+  it("password reset: per email, answered alike for known and unknown emails", async () => {
+    const limits = { RATE_LIMIT_RESET_EMAIL: "2/3600" };
+    const known = await register();
+    const unknown = uniqueEmail("ghost");
+    for (const email of [known.email, unknown]) {
+      expect((await send(limits, newIp(), "POST", "/auth/password-reset/", { email })).status).toBe(
+        202,
+      );
+      expect((await send(limits, newIp(), "POST", "/auth/password-reset/", { email })).status).toBe(
+        202,
+      );
+      expectLimited(
+        await send(limits, newIp(), "POST", "/auth/password-reset/", { email }),
+        "reset-email",
+      );
+    }
+  });
+
+  it("verification resend: per user", async () => {
+    const limits = { RATE_LIMIT_VERIFY_RESEND_USER: "1/3600" };
+    const user = await register();
+    const resend = () =>
+      send(limits, newIp(), "POST", "/auth/verify-email/resend/", undefined, {
+        Authorization: `Bearer ${user.access_token}`,
+      });
+    expect((await resend()).status).toBe(202);
+    expectLimited(await resend(), "resend-user");
+  });
+});
+
+describe("when the limiter is unreachable", () => {
+  it("requests are allowed and the failure is logged", async () => {
+    const warnings: string[] = [];
+    vi.spyOn(console, "warn").mockImplementation((line: string) => {
+      warnings.push(line);
+    });
+    const res = await callWith(
+      { RATE_LIMITER: undefined, RATE_LIMIT_GLOBAL_IP: "1/60" },
+      request("GET", "http://localhost/.well-known/jwks.json"),
+    );
+    expect(res.status).toBe(200);
+    expect(warnings.some((w) => JSON.parse(w).msg === "rate_limiter_unavailable")).toBe(true);
+  });
+});
+
+describe("the RateLimiter Durable Object", () => {
+  const stub = () => env.RATE_LIMITER.getByName(`test:${crypto.randomUUID()}`);
+
+  it("counts exactly in a sliding window", async () => {
+    const limiter = stub();
+    const t = 1_000_000;
+    expect(await limiter.hit(2, 10_000, t)).toMatchObject({ allowed: true, remaining: 1 });
+    expect(await limiter.hit(2, 10_000, t + 4_000)).toMatchObject({ allowed: true, remaining: 0 });
+    expect(await limiter.hit(2, 10_000, t + 5_000)).toMatchObject({
+      allowed: false,
+      remaining: 0,
+      retryAfterSeconds: 5,
+    });
+    // The first request leaves the window at t + 10 s: one slot again, not two.
+    expect(await limiter.hit(2, 10_000, t + 10_001)).toMatchObject({ allowed: true, remaining: 0 });
+    expect(await limiter.peek(2, 10_000, t + 10_002)).toMatchObject({ allowed: false });
+  });
+
+  it("keeps its count in storage, and the alarm clears it once the window is over", async () => {
+    const limiter = stub();
+    await limiter.hit(5, 60_000, Date.now());
+    await runInDurableObject(limiter, async (_instance: RateLimiter, state) => {
+      expect(state.storage.sql.exec("SELECT count(*) AS n FROM hits").one().n).toBe(1);
+      expect(await state.storage.getAlarm()).not.toBeNull();
+    });
+    expect(await runDurableObjectAlarm(limiter)).toBe(true);
+    await runInDurableObject(limiter, async (_instance: RateLimiter, state) => {
+      expect(
+        state.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master WHERE name = 'hits'").one()
+          .n,
+      ).toBe(0);
+    });
+  });
+
+  it("reset forgets everything", async () => {
+    const limiter = stub();
+    const t = Date.now();
+    await limiter.hit(1, 60_000, t);
+    expect(await limiter.peek(1, 60_000, t)).toMatchObject({ allowed: false });
+    await limiter.reset();
+    expect(await limiter.peek(1, 60_000, t)).toMatchObject({ allowed: true, remaining: 1 });
+  });
+});
