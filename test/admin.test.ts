@@ -63,6 +63,17 @@ describe("listing users", () => {
     expect(res.body.data).toEqual([]);
   });
 
+  it("finds long searches and ignores ASCII case around accented letters", async () => {
+    const boss = await admin();
+    const tag = crypto.randomUUID();
+    const user = await register({ name: `Élodie Ébert ${tag} of the long-named family` });
+    // Longer than D1's 50-byte LIKE pattern limit.
+    const long = encodeURIComponent(`ÉBERT ${tag.toUpperCase()} OF THE LONG`);
+    const res = await call<UserList>("GET", `/users/?q=${long}`, { token: boss.access_token });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.data.map((u) => u.id)).toEqual([user.id]);
+  });
+
   it("is for admins only", async () => {
     const user = await register();
     expectError(await call("GET", "/users/", { token: user.access_token }), 403, "forbidden");

@@ -16,12 +16,13 @@ import { selectUserWithPreferences, toUserObject } from "../users/user-object";
 import type * as routes from "./admin.routes";
 
 /**
- * `column LIKE %q%` with q's own `%`, `_` and `!` escaped, so a search for "50%_off" means exactly
- * that. (SQLite's LIKE ignores ASCII case.)
+ * Whether `column` contains q, ignoring ASCII case. `instr`, not LIKE: D1 refuses LIKE patterns
+ * longer than 50 bytes (a search of 49 characters would fail), and q's `%` and `_` need no escaping.
  */
 function contains(column: SQLiteColumn, q: string): SQL {
-  const escaped = q.replace(/[!%_]/g, (ch) => `!${ch}`);
-  return sql`${column} LIKE ${`%${escaped}%`} ESCAPE '!'`;
+  // SQLite's lower() folds ASCII only; fold q the same way so "ÉB" still finds "Ébert".
+  const folded = q.replace(/[A-Z]/g, (ch) => ch.toLowerCase());
+  return sql`instr(lower(${column}), ${folded}) > 0`;
 }
 
 export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
