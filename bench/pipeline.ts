@@ -10,19 +10,13 @@
  *
  * Results are written to bench/RESULTS.md (the "Event pipeline" section).
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
-import { ensureDevVars } from "../scripts/dev-vars.ts";
+import { machine, pool, startServer, waitFor, writeSection } from "./local-server.ts";
 
 const PORT = Number(process.env.BENCH_PORT ?? 8797);
-const BASE = `http://127.0.0.1:${PORT}`;
-const STATE = ".wrangler/bench-state";
 const USERS = Number(process.env.BENCH_USERS ?? 200);
 const REGISTER_CONCURRENCY = 8;
 const PUSH_USERS = 50;
 const PUSH_PER_USER = 20;
-const wrangler = "node_modules/.bin/wrangler";
 
 /** Sums a per-user count over users, through the service API (no direct database access). */
 async function sumOver<T>(items: T[], count: (item: T) => Promise<number>): Promise<number> {
@@ -43,24 +37,6 @@ async function getJson<T>(path: string, headers: Record<string, string> = {}): P
   return (await res.json()) as T;
 }
 
-async function waitFor(what: string, done: () => Promise<boolean> | boolean, timeoutMs = 300_000) {
-  const started = performance.now();
-  while (!(await done())) {
-    if (performance.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-/** Runs `task(i)` for i in [0, n) with at most `concurrency` in flight. */
-async function pool(n: number, concurrency: number, task: (i: number) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < n) await task(next++);
-    }),
-  );
-}
-
 async function post(path: string, body: unknown, token?: string) {
   const res = await fetch(`${BASE}${path}`, {
     method: "POST",
@@ -74,51 +50,17 @@ async function post(path: string, body: unknown, token?: string) {
   return (await res.json()) as { data: Record<string, unknown> };
 }
 
-function startServer(): ChildProcess {
-  rmSync(STATE, { recursive: true, force: true });
-  const migrate = spawnSync(
-    wrangler,
-    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", STATE],
-    {
-      stdio: "ignore",
-      env: { ...process.env, CI: "true" },
-    },
-  );
-  if (migrate.status !== 0) throw new Error("migrations failed");
-  return spawn(
-    wrangler,
-    [
-      "dev",
-      "--port",
-      String(PORT),
-      "--persist-to",
-      STATE,
-      "--show-interactive-dev-session=false",
-      "--log-level",
-      "error",
-    ],
-    { stdio: "ignore", detached: true },
-  );
-}
-
 const rate = (n: number, ms: number) => (n / (ms / 1000)).toFixed(1);
 
-await ensureDevVars();
-const server = startServer();
-const stop = () => {
-  if (server.pid) process.kill(-server.pid, "SIGTERM");
-};
-process.on("exit", stop);
+// One client sends every request: the per-client rate limits would measure themselves, not the
+// pipeline (bench/limiter.ts measures them).
+const server = await startServer(PORT, ".wrangler/bench-state", {
+  RATE_LIMIT_REGISTER_IP: "off",
+  RATE_LIMIT_GLOBAL_IP: "off",
+});
+const BASE = server.base;
 
 try {
-  await waitFor("the server", async () => {
-    try {
-      return (await fetch(`${BASE}/health`)).ok;
-    } catch {
-      return false;
-    }
-  });
-
   // 1. Registrations and their events.
   const run = crypto.randomUUID().slice(0, 8);
   const users: { id: string; email: string; token: string }[] = [];
@@ -198,12 +140,9 @@ try {
   });
   const jobsMs = performance.now() - pushStart;
 
-  const cpu = cpus();
-  const date = new Date().toISOString().slice(0, 10);
   const section = `## Event pipeline
 
-Date ${date}; ${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB;
-Node ${process.version}; \`npm run bench:pipeline\` (bench/pipeline.ts) against \`wrangler dev\` with local
+${machine()}; \`npm run bench:pipeline\` (bench/pipeline.ts) against \`wrangler dev\` with local
 D1, KV and Queues, everything on one machine (the load generator shares the CPU with workerd).
 Everything is counted through the API (dev mailbox, dev push deliveries, the service lookup of a
 user's statuses), polled every 250 ms, so the "until" times are upper bounds.
@@ -216,13 +155,8 @@ user's statuses), polled every 250 ms, so the "until" times are upper bounds.
 | push requests processed by the consumer (batches of 25) into \`queued\` statuses | ${pushMs.toFixed(0)} ms from the first enqueue, **${rate(total, pushMs)} requests/s**; ${queued}/${total} queued |
 | until all delivery jobs were received by the local push-delivery consumer | ${jobsMs.toFixed(0)} ms from the first enqueue; ${jobs}/${total} |
 `;
-  const path = "bench/RESULTS.md";
-  const header =
-    "# Benchmark results\n\nMeasured, never asserted: each section says how it was produced.\n\n";
-  const existing = existsSync(path) ? readFileSync(path, "utf8") : header;
-  const others = existing.replace(/## Event pipeline[\s\S]*?(?=\n## |$)/, "").trimEnd();
-  writeFileSync(path, `${others}\n\n${section}`);
+  writeSection("Event pipeline", section);
   console.log(section);
 } finally {
-  stop();
+  await server.stop();
 }

@@ -15,10 +15,11 @@ export interface AppVariables {
   userAgent: string | null;
   /** Outbox events written by this request, published after the response. */
   eventIds: string[];
-  /** Set by `requireUser` (and for users by `requireUserOrService`). */
+  /**
+   * Set by `authenticateUser` (`requireUser`, `requireUserOrService`, and the idempotency
+   * middleware when a write carries a bearer token).
+   */
   auth: AccessClaims;
-  /** An access token already verified in this request (by the idempotency middleware). */
-  verifiedAccessToken: { token: string; claims: AccessClaims };
   /** Set by `requireService` and `requireUserOrService`. */
   caller: Caller;
 }

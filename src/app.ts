@@ -9,6 +9,7 @@ import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./app-env";
+import { presentedService } from "./auth/callers";
 import { getConfig } from "./config";
 import { ApiError, errorResponse, handleError } from "./errors";
 import { publishAfterResponse } from "./events/outbox";
@@ -60,9 +61,16 @@ const corsFromConfig = createMiddleware<AppEnv>((c, next) => {
   })(c, next);
 });
 
-/** The general per-client ceiling (DESIGN §7: 300 a minute), on every request but CORS preflights. */
+/**
+ * The general per-client ceiling (DESIGN §7: 300 a minute), on every request but CORS preflights
+ * and callers holding a valid service key: a notification service looking up a user per message
+ * makes far more than 300 calls a minute from a handful of addresses, and its key is a secret (a
+ * wrong key is counted like anyone else).
+ */
 const globalLimit = createMiddleware<AppEnv>(async (c, next) => {
-  if (c.req.method !== "OPTIONS") await enforce(c, "global-ip", clientNetwork(c.get("clientIp")));
+  if (c.req.method !== "OPTIONS" && presentedService(c) === null) {
+    await enforce(c, "global-ip", clientNetwork(c.get("clientIp")));
+  }
   await next();
 });
 
@@ -98,7 +106,6 @@ export function createApp() {
   app.use("*", requestContext);
   app.use("*", config);
   app.use("*", publishAfterResponse);
-  app.use("*", globalLimit);
   app.use(
     "*",
     secureHeaders({
@@ -111,6 +118,8 @@ export function createApp() {
   );
   app.use("*", corsFromConfig);
   app.use("*", noStore);
+  // After the header middleware, so a 429 carries the same security, cache and CORS headers.
+  app.use("*", globalLimit);
   app.use("*", jsonBody);
   app.use("*", idempotency);
 

@@ -5,6 +5,8 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { sha256Hex } from "../src/auth/tokens";
+import { getConfig } from "../src/config";
 import { pushTokens, users } from "../src/db/schema";
 import { recordKey } from "../src/middleware/idempotency";
 import { callWith, type Envelope, expectError, request } from "./helpers/api";
@@ -88,7 +90,7 @@ describe("a retried write", () => {
     const ip = newIp();
     const headers = { "Idempotency-Key": key, "CF-Connecting-IP": ip };
     const body = { email: uniqueEmail(), password: PASSWORD };
-    const kvKey = await recordKey(`ip:${ip}`, "POST", "/api/v1/users", key);
+    const kvKey = await recordKey(getConfig(env), `ip:${ip}`, "POST", "/api/v1/users", key);
 
     // Registration hashes a password (tens of milliseconds): long enough to catch it in flight.
     const first = post("/users/", body, headers);
@@ -106,6 +108,26 @@ describe("a retried write", () => {
     expect(after.status).toBe(201);
     expect(after.headers.get("Idempotent-Replayed")).toBe("true");
     expect(await usersWithEmail(body.email)).toHaveLength(1);
+  });
+});
+
+describe("requests racing with one key", () => {
+  it("run once: the others get 409 or the winner's answer, and a retry replays the winner's", async () => {
+    const headers = { "Idempotency-Key": crypto.randomUUID(), "CF-Connecting-IP": newIp() };
+    const body = { email: uniqueEmail(), password: PASSWORD };
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => post("/users/", body, headers)),
+    );
+    const ran = answers.filter((r) => r.status === 201 && !r.headers.get("Idempotent-Replayed"));
+    expect(ran).toHaveLength(1);
+    for (const other of answers.filter((r) => !ran.includes(r))) {
+      if (other.status === 409) expectError(other, 409, "conflict");
+      else expect(other.headers.get("Idempotent-Replayed")).toBe("true");
+    }
+    expect(await usersWithEmail(body.email)).toHaveLength(1);
+    const retry = await post("/users/", body, headers);
+    expect(retry.status).toBe(201);
+    expect(retry.text).toBe(ran[0]?.text);
   });
 });
 
@@ -182,6 +204,41 @@ describe("keys are scoped", () => {
     expectError(elsewhere, 409, "email_taken");
   });
 
+  it("to the identity the route acts for: a junk service key beside a user token changes nothing", async () => {
+    const user = await register();
+    const ip = newIp();
+    const headers = { "Idempotency-Key": crypto.randomUUID(), "CF-Connecting-IP": ip };
+    const body = { name: "Ada" };
+    const mine = await callWith(
+      {},
+      request("PATCH", "/users/me/", {
+        token: user.access_token,
+        body,
+        headers: { ...headers, "X-Service-Key": "not-a-configured-key" },
+      }),
+    );
+    expect(mine.status, mine.text).toBe(200);
+    // Someone else at the same address, with no token, the same key and body: no replay of the
+    // user's profile, just the 401 their own request earns.
+    const stranger = await callWith({}, request("PATCH", "/users/me/", { body, headers }));
+    expect(stranger.headers.get("Idempotent-Replayed")).toBeNull();
+    expectError(stranger, 401, "authentication_required");
+  });
+
+  it("to a live session: a revoked token gets no replay", async () => {
+    const user = await register();
+    const headers = { "Idempotency-Key": crypto.randomUUID() };
+    const body = { name: "Grace" };
+    const send = () =>
+      callWith({}, request("PATCH", "/users/me/", { token: user.access_token, body, headers }));
+    expect((await send()).status).toBe(200);
+    expect((await send()).headers.get("Idempotent-Replayed")).toBe("true");
+    await callWith({}, request("POST", "/auth/logout/", { token: user.access_token, body: {} }));
+    const after = await send();
+    expect(after.headers.get("Idempotent-Replayed")).toBeNull();
+    expectError(after, 401, "invalid_token");
+  });
+
   it("to the method and path", async () => {
     const user = await register();
     const headers = { "Idempotency-Key": "path-scoped-key" };
@@ -210,12 +267,18 @@ describe("what is kept", () => {
     const body = { email: uniqueEmail(), password: PASSWORD };
     const res = await post("/users/", body, { "Idempotency-Key": key, "CF-Connecting-IP": ip });
     expect(res.status).toBe(201);
-    const raw = await env.KV.get(await recordKey(`ip:${ip}`, "POST", "/api/v1/users", key));
+    const raw = await env.KV.get(
+      await recordKey(getConfig(env), `ip:${ip}`, "POST", "/api/v1/users", key),
+    );
     expect(raw).not.toBeNull();
     expect(raw).toContain('"state":"done"');
     expect(raw).not.toContain(body.email);
     expect(raw).not.toContain("access_token");
     expect(raw).not.toContain(res.body.data.user.id);
+    // The body's fingerprint is keyed with a server secret: not a plain hash of the password.
+    const stored = JSON.parse(raw ?? "{}") as { fingerprint: string };
+    expect(stored.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(stored.fingerprint).not.toBe(await sha256Hex(JSON.stringify(body)));
   });
 
   it("only for writes: a GET with a key is served as usual", async () => {

@@ -5,7 +5,7 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { PASSWORD_MAX_LENGTH } from "../src/auth/passwords";
-import { notificationStatus, pushTokens } from "../src/db/schema";
+import { notificationStatus, pushTokens, users } from "../src/db/schema";
 import { call, type Envelope, expectError } from "./helpers/api";
 import {
   db,
@@ -263,36 +263,56 @@ describe("every string field has a maximum length", () => {
 });
 
 describe("keys that reach an object's prototype are not honoured", () => {
-  it("in a registration, at any depth", async () => {
+  it("a __proto__ key anywhere is a 400 naming where, and nothing is written", async () => {
     const address = uniqueEmail();
-    const body =
-      `{"email":"${address}","password":"${PASSWORD}","__proto__":{"role":"admin","is_active":false},` +
-      `"constructor":{"prototype":{"role":"admin"}},` +
-      `"preferences":{"__proto__":{"push":false},"email":false}}`;
-    const res = await call<Envelope<{ user: { id: string; role: string } }>>("POST", "/users/", {
-      body,
-      headers: { "Content-Type": "application/json" },
-    });
-    expect(res.status, res.text).toBe(201);
-    const row = await userRow(res.body.data.user.id);
-    expect(row?.role).toBe("user");
-    expect(row?.isActive).toBe(true);
+    for (const body of [
+      `{"email":"${address}","password":"${PASSWORD}","__proto__":{"role":"admin"}}`,
+      `{"email":"${address}","password":"${PASSWORD}","preferences":{"__proto__":{"push":false}}}`,
+    ]) {
+      const res = await call<Envelope>("POST", "/users/", {
+        body,
+        headers: { "Content-Type": "application/json" },
+      });
+      expectError(res, 400, "validation_failed");
+      expect(Object.keys(res.body.details ?? {})).toEqual([
+        body.includes('"preferences"') ? "preferences.__proto__" : "__proto__",
+      ]);
+    }
+    expect(await db().select().from(users).where(eq(users.email, address))).toHaveLength(0);
     // Nothing leaked onto Object.prototype in the Worker's isolate either.
     expect(({} as Record<string, unknown>).role).toBeUndefined();
-    expect(({} as Record<string, unknown>).push).toBeUndefined();
   });
 
-  it("in a profile update", async () => {
+  it("constructor and prototype are plain data: kept where free-form data is allowed, never applied", async () => {
+    const notificationId = crypto.randomUUID();
+    const metadata = { constructor: "x", prototype: { role: "admin" }, provider: "ses" };
+    const report = await call("POST", "/email/status/", {
+      headers: SERVICE,
+      body: { notification_id: notificationId, status: "sent", metadata },
+    });
+    expect(report.status, report.text).toBe(201);
+    const [row] = await db()
+      .select()
+      .from(notificationStatus)
+      .where(eq(notificationStatus.notificationId, notificationId));
+    expect(row?.metadata).toEqual(metadata);
+
     const user = await register();
     const res = await call<Envelope<{ role: string; name: string }>>("PATCH", "/users/me/", {
       token: user.access_token,
-      body: '{"name":"Ada","__proto__":{"role":"admin"},"constructor":{"name":"x"}}',
-      headers: { "Content-Type": "application/json" },
+      body: { name: "Ada", constructor: { prototype: { role: "admin" } } },
     });
-    expect(res.status, res.text).toBe(200);
-    expect(res.body.data.role).toBe("user");
-    expect(res.body.data.name).toBe("Ada");
+    expect(res.body.data?.role ?? "user").toBe("user");
     expect((await userRow(user.id))?.role).toBe("user");
+  });
+
+  it("a number JSON can write but not hold is refused, not turned into null", async () => {
+    const res = await call<Envelope>("POST", "/email/status/", {
+      headers: { ...SERVICE, "Content-Type": "application/json" },
+      body: `{"notification_id":"${crypto.randomUUID()}","status":"sent","metadata":{"n":1e400}}`,
+    });
+    expectError(res, 400, "validation_failed");
+    expect(Object.keys(res.body.details ?? {})).toEqual(["metadata.n"]);
   });
 });
 

@@ -8,7 +8,14 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { clientNetwork } from "../src/rate-limit/limits";
 import type { RateLimiter } from "../src/rate-limit/rate-limiter";
 import { type ApiResponse, callWith, expectError, request } from "./helpers/api";
-import { PASSWORD, register, uniqueEmail } from "./helpers/users";
+import {
+  PASSWORD,
+  register,
+  SERVICE,
+  SERVICE_BEARER,
+  uniqueEmail,
+  WRONG_SERVICE,
+} from "./helpers/users";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -112,6 +119,37 @@ describe("per-client policies", () => {
     expect((await send(limits, newIp(), "GET", "/health/")).status).toBe(200);
   });
 
+  it("a 429 carries the security, cache and CORS headers of every other answer", async () => {
+    const limits = { RATE_LIMIT_GLOBAL_IP: "1/60", CORS_ORIGINS: "https://app.example" };
+    const ip = newIp();
+    const origin = { Origin: "https://app.example" };
+    await send(limits, ip, "GET", "/health/", undefined, origin);
+    const res = await send(limits, ip, "GET", "/health/", undefined, origin);
+    expectLimited(res, "global-ip");
+    expect(res.headers.get("Strict-Transport-Security")).toContain("max-age=31536000");
+    expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    expect(res.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example");
+    // ...so a browser app can read when to try again.
+    expect(res.headers.get("Access-Control-Expose-Headers")).toContain("Retry-After");
+  });
+
+  it("the general ceiling does not count services holding a valid key; a wrong key counts", async () => {
+    const limits = { RATE_LIMIT_GLOBAL_IP: "2/60" };
+    const ip = newIp();
+    const user = await register();
+    const lookup = (headers: Record<string, string>) =>
+      send(limits, ip, "GET", `/users/${user.id}/`, undefined, headers);
+    for (let i = 0; i < 5; i++) expect((await lookup(SERVICE)).status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await lookup(SERVICE_BEARER)).status).toBe(200);
+    expectError(await lookup(WRONG_SERVICE), 401, "invalid_token");
+    expectError(await lookup(WRONG_SERVICE), 401, "invalid_token");
+    expectLimited(await lookup(WRONG_SERVICE), "global-ip");
+    // The address is now over its limit for everyone but the services.
+    expectLimited(await send(limits, ip, "GET", "/health/"), "global-ip");
+    expect((await lookup(SERVICE)).status).toBe(200);
+  });
+
   it("lets a client in again once the window has passed", async () => {
     const limits = { RATE_LIMIT_GLOBAL_IP: "2/60" };
     const ip = newIp();
@@ -133,6 +171,7 @@ describe("IPv6 clients are counted per /64", () => {
     expect(clientNetwork("2001:0db8:0001:0002:ffff:ffff:ffff:ffff")).toBe("2001:db8:1:2::/64");
     expect(clientNetwork("2001:db8::1")).toBe("2001:db8:0:0::/64");
     expect(clientNetwork("::ffff:192.0.2.1")).toBe("192.0.2.1");
+    expect(clientNetwork("::ffff:c000:201")).toBe("192.0.2.1");
     expect(clientNetwork("192.0.2.1")).toBe("192.0.2.1");
     expect(clientNetwork(null)).toBe("unknown");
 
@@ -161,6 +200,17 @@ describe("failed logins per account", () => {
     // Other accounts are not affected.
     const other = await register();
     expect((await attempt(other.email, PASSWORD)).status).toBe(200);
+  });
+
+  it("cannot be outrun by guesses sent in parallel from many clients", async () => {
+    const user = await register();
+    const statuses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => attempt(user.email, `parallel-${i}-guess`)),
+    );
+    // Only three guesses get an answer about the password; the rest are refused unchecked.
+    expect(statuses.filter((r) => r.status === 401)).toHaveLength(3);
+    expect(statuses.filter((r) => r.status === 429)).toHaveLength(9);
+    expectLimited(await attempt(user.email, PASSWORD), "login-account");
   });
 
   it("are forgotten after a successful login", async () => {
@@ -258,7 +308,7 @@ describe("the RateLimiter Durable Object", () => {
     });
     // The first request leaves the window at t + 10 s: one slot again, not two.
     expect(await limiter.hit(2, 10_000, t + 10_001)).toMatchObject({ allowed: true, remaining: 0 });
-    expect(await limiter.peek(2, 10_000, t + 10_002)).toMatchObject({ allowed: false });
+    expect(await limiter.hit(2, 10_000, t + 10_002)).toMatchObject({ allowed: false });
   });
 
   it("keeps its count in storage, and the alarm clears it once the window is over", async () => {
@@ -281,8 +331,19 @@ describe("the RateLimiter Durable Object", () => {
     const limiter = stub();
     const t = Date.now();
     await limiter.hit(1, 60_000, t);
-    expect(await limiter.peek(1, 60_000, t)).toMatchObject({ allowed: false });
+    expect(await limiter.hit(1, 60_000, t)).toMatchObject({ allowed: false });
     await limiter.reset();
-    expect(await limiter.peek(1, 60_000, t)).toMatchObject({ allowed: true, remaining: 1 });
+    expect(await limiter.hit(1, 60_000, t)).toMatchObject({ allowed: true, remaining: 0 });
+  });
+
+  it("after a limit is lowered, Retry-After waits until enough requests have left the window", async () => {
+    const limiter = stub();
+    const t = 1_000_000;
+    for (const at of [t, t + 1_000, t + 2_000]) await limiter.hit(5, 10_000, at);
+    // Three in the window, one allowed now: two must leave, the second of them at t + 12 s.
+    expect(await limiter.hit(1, 10_000, t + 3_000)).toMatchObject({
+      allowed: false,
+      retryAfterSeconds: 9,
+    });
   });
 });

@@ -42,6 +42,20 @@ function serviceCredential(c: Context<AppEnv>): string | null {
   return null;
 }
 
+/**
+ * The service a request's credential belongs to, or null (no service key, a wrong one, or a
+ * malformed Authorization header). For middleware that only needs to know, before routing, whether
+ * a trusted service is calling; routes authenticate with `requireService`.
+ */
+export function presentedService(c: Context<AppEnv>): string | null {
+  try {
+    const presented = serviceCredential(c);
+    return presented === null ? null : serviceForKey(c.get("config"), presented);
+  } catch {
+    return null;
+  }
+}
+
 function invalidServiceKey() {
   return new ApiError("invalid_token", "Service key is invalid", {
     headers: { "WWW-Authenticate": 'Bearer realm="user-service", error="invalid_token"' },

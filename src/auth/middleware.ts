@@ -38,16 +38,16 @@ export function bearerToken(header: string | undefined): string | null {
  * throws the 401 (or 503 when the deny-list cannot be read) otherwise.
  */
 export async function authenticateUser(c: Context<AppEnv>): Promise<AccessClaims> {
+  // Once per request: the idempotency middleware may have authenticated it already.
+  const authenticated = c.get("auth");
+  if (authenticated) return authenticated;
   const token = bearerToken(c.req.header("Authorization"));
   if (token === null) {
     throw unauthorized("authentication_required", "Authentication credentials were not provided");
   }
   let claims: AccessClaims;
   try {
-    // Verified once per request: the idempotency middleware may have done it already.
-    const verified = c.get("verifiedAccessToken");
-    claims =
-      verified?.token === token ? verified.claims : await verifyAccessToken(c.get("config"), token);
+    claims = await verifyAccessToken(c.get("config"), token);
   } catch (err) {
     if (err instanceof ApiError && (err.code === "invalid_token" || err.code === "token_expired")) {
       throw unauthorized(err.code, err.message);

@@ -3,23 +3,23 @@
  * `X-Request-ID`) is answered once; a retry with the same key gets the stored status and body with
  * `Idempotent-Replayed: true` for 24 hours.
  *
- * - Scope: the caller (user id, service name, or client network when anonymous) + method + path +
- *   key, so another caller's key never replays someone else's response.
- * - The body's SHA-256 is kept: the same key with another body is 422 `idempotency_key_reused`.
- * - While the first request runs, a retry gets 409 (best effort: KV is eventually consistent, so
- *   two requests racing through different locations can both run).
+ * - Scope: the caller as the route will see it (user id, service name, or client network when
+ *   anonymous) + method + path + key, so another caller's key never replays someone else's response.
+ * - A keyed hash (HMAC) of the body is kept: the same key with another body is 422
+ *   `idempotency_key_reused`.
+ * - Of two requests racing with one key, one runs and the other gets 409: the key is claimed in the
+ *   RateLimiter Durable Object (atomic), and a KV marker says which body holds it.
  * - 5xx and 429 answers are not stored: those are worth retrying for real.
  * - Stored responses can hold tokens (registration, login, refresh), so they are encrypted with a
- *   key derived from the client's Idempotency-Key, which KV never sees: what sits in KV is useless
- *   without it.
+ *   key derived from a server secret and the client's Idempotency-Key, which KV never sees.
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
-import { serviceForKey } from "../auth/callers";
-import { type AccessClaims, verifyAccessToken } from "../auth/jwt";
-import { bearerToken } from "../auth/middleware";
-import { base64url, sha256Hex } from "../auth/tokens";
+import { presentedService } from "../auth/callers";
+import { authenticateUser } from "../auth/middleware";
+import { base64url } from "../auth/tokens";
+import type { Config } from "../config";
 import { ApiError } from "../errors";
 import { IDEMPOTENCY_IN_FLIGHT_TTL_SECONDS, IDEMPOTENCY_TTL_SECONDS, kvKeys } from "../kv";
 import { errorDetail, log } from "../logging";
@@ -27,7 +27,8 @@ import { clientNetwork } from "../rate-limit/limits";
 
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+/** How long a claim on a key lasts if its request never finishes (e.g. the isolate died). */
+const CLAIM_MS = IDEMPOTENCY_IN_FLIGHT_TTL_SECONDS * 1000;
 const encoder = new TextEncoder();
 
 interface StoredResponse {
@@ -39,44 +40,88 @@ interface StoredResponse {
   body?: string;
 }
 
-/** Who is calling, for scoping keys; a token verified here is reused by the auth middleware. */
+/**
+ * Who is calling, for scoping keys: the same identity the route will act for. A bearer token is
+ * fully authenticated here (signature, expiry, revocation), and the route reuses the result.
+ */
 async function callerScope(c: Context<AppEnv>): Promise<string> {
-  const serviceHeader = c.req.header("X-Service-Key");
-  let bearer: string | null = null;
-  try {
-    bearer = bearerToken(c.req.header("Authorization"));
-  } catch {
-    // A malformed header: the route's own authentication will refuse it.
-  }
-  const serviceKey = serviceHeader ?? (bearer && !JWT_SHAPE.test(bearer) ? bearer : null);
-  if (serviceKey) {
-    const name = serviceForKey(c.get("config"), serviceKey);
-    if (name) return `service:${name}`;
-  } else if (bearer) {
+  const service = presentedService(c);
+  if (service) return `service:${service}`;
+  if (c.req.header("Authorization")) {
     try {
-      const claims: AccessClaims = await verifyAccessToken(c.get("config"), bearer);
-      c.set("verifiedAccessToken", { token: bearer, claims });
-      return `user:${claims.userId}`;
+      return `user:${(await authenticateUser(c)).userId}`;
     } catch {
-      // Not a valid token: the request will be refused; scope it to the client.
+      // Not a usable token: the route will refuse the request; scope it to the client.
     }
   }
   return `ip:${clientNetwork(c.get("clientIp"))}`;
 }
 
+const secrets = new WeakMap<Config, Promise<CryptoKey>>();
+
+/**
+ * The server-side secret of every record, derived (HKDF) from the JWT signing key so that nothing
+ * more needs configuring: without it, what sits in KV can be neither found from a guessed
+ * Idempotency-Key, nor decrypted, nor used to test password guesses against a stored body's
+ * fingerprint. Rotating the signing key forgets the stored replays (they are not found any more).
+ */
+function serverSecret(config: Config): Promise<CryptoKey> {
+  let secret = secrets.get(config);
+  if (!secret) {
+    secret = (async () => {
+      const d = config.jwt.signingKey.d;
+      const ikm = Uint8Array.from(atob(d.replaceAll("-", "+").replaceAll("_", "/")), (ch) =>
+        ch.charCodeAt(0),
+      );
+      const hkdf = await crypto.subtle.importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
+      const bits = await crypto.subtle.deriveBits(
+        {
+          name: "HKDF",
+          hash: "SHA-256",
+          salt: new Uint8Array(),
+          info: encoder.encode("idempotency"),
+        },
+        hkdf,
+        256,
+      );
+      return crypto.subtle.importKey("raw", bits, { name: "HMAC", hash: "SHA-256" }, false, [
+        "sign",
+      ]);
+    })();
+    secrets.set(config, secret);
+  }
+  return secret;
+}
+
+async function hmac(config: Config, ...parts: string[]): Promise<Uint8Array> {
+  const mac = await crypto.subtle.sign(
+    "HMAC",
+    await serverSecret(config),
+    encoder.encode(parts.join("\n")),
+  );
+  return new Uint8Array(mac);
+}
+
+const hex = (bytes: Uint8Array) =>
+  Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
 /**
  * Where a write's record lives in KV. `scope` is `user:<id>`, `service:<name>` or `ip:<network>`;
  * `path` is the pathname without a trailing slash, plus the query string.
  */
-export async function recordKey(scope: string, method: string, path: string, key: string) {
-  return kvKeys.idempotency(await sha256Hex(`${scope}\n${method}\n${path}\n${key}`));
+export async function recordKey(
+  config: Config,
+  scope: string,
+  method: string,
+  path: string,
+  key: string,
+): Promise<string> {
+  return kvKeys.idempotency(hex(await hmac(config, "record", scope, method, path, key)));
 }
 
-async function cipherKey(idempotencyKey: string, scope: string) {
-  const material = await crypto.subtle.digest(
-    "SHA-256",
-    encoder.encode(`idempotency-body\n${scope}\n${idempotencyKey}`),
-  );
+async function cipherKey(config: Config, record: string, idempotencyKey: string) {
+  // Needs both the server secret and the client's key, which KV never sees.
+  const material = await hmac(config, "cipher", record, idempotencyKey);
   return crypto.subtle.importKey("raw", material, "AES-GCM", false, ["encrypt", "decrypt"]);
 }
 
@@ -103,6 +148,37 @@ async function open(sealed: string, key: CryptoKey): Promise<string> {
   return new TextDecoder().decode(plain);
 }
 
+const keyReused = () =>
+  new ApiError(
+    "idempotency_key_reused",
+    "This Idempotency-Key was already used with a different request body",
+  );
+
+const inProgress = () =>
+  new ApiError("conflict", "A request with this Idempotency-Key is still in progress", {
+    headers: { "Retry-After": "1" },
+  });
+
+/**
+ * A claim on the key, so that of two requests racing with it only one runs: the RateLimiter
+ * Durable Object with a limit of one per claim period counts atomically, and `release` frees it.
+ * Returns null when the Durable Object cannot be reached (the KV marker is then all there is: the
+ * same fail-open choice as the rate limits).
+ */
+async function claim(c: Context<AppEnv>, record: string) {
+  const stub = c.env.RATE_LIMITER.getByName(`idempotency:${record}`);
+  try {
+    const state = await stub.hit(1, CLAIM_MS, Date.now());
+    return { won: state.allowed, release: () => stub.reset() };
+  } catch (err) {
+    log("warn", "idempotency_claim_unavailable", {
+      correlation_id: c.get("correlationId"),
+      detail: errorDetail(err),
+    });
+    return null;
+  }
+}
+
 export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   if (!WRITE_METHODS.has(c.req.method)) return next();
   const idempotencyKey = c.req.header("Idempotency-Key") ?? c.req.header("X-Request-ID");
@@ -113,58 +189,85 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     });
   }
 
+  const config = c.get("config");
   const scope = await callerScope(c);
   const url = new URL(c.req.url);
   const path = `${url.pathname.replace(/\/+$/, "")}${url.search}`;
-  const kvKey = await recordKey(scope, c.req.method, path, idempotencyKey);
-  const fingerprint = await sha256Hex(await c.req.text());
-  const key = await cipherKey(idempotencyKey, scope);
+  const kvKey = await recordKey(config, scope, c.req.method, path, idempotencyKey);
+  // Keyed with the server secret: a stored fingerprint of a login body is no fast hash of a password.
+  const fingerprint = hex(await hmac(config, "body", kvKey, await c.req.text()));
+  const key = await cipherKey(config, kvKey, idempotencyKey);
 
-  const existing = await c.env.KV.get<StoredResponse>(kvKey, "json");
-  if (existing) {
-    if (existing.fingerprint !== fingerprint) {
-      throw new ApiError(
-        "idempotency_key_reused",
-        "This Idempotency-Key was already used with a different request body",
-      );
-    }
-    if (existing.state === "in_flight" || existing.body === undefined) {
-      throw new ApiError("conflict", "A request with this Idempotency-Key is still in progress", {
-        headers: { "Retry-After": "1" },
-      });
-    }
+  /** Answers from what is stored, or returns false when nothing is. */
+  const answerFromStore = async (): Promise<Response | false> => {
+    const existing = await c.env.KV.get<StoredResponse>(kvKey, "json");
+    if (!existing) return false;
+    if (existing.fingerprint !== fingerprint) throw keyReused();
+    if (existing.state === "in_flight" || existing.body === undefined) throw inProgress();
     return c.body(await open(existing.body, key), (existing.status ?? 200) as 200, {
       "Content-Type": existing.contentType ?? "application/json; charset=UTF-8",
       "Idempotent-Replayed": "true",
     });
+  };
+
+  const stored = await answerFromStore();
+  if (stored) return stored;
+
+  const claimed = await claim(c, kvKey);
+  if (claimed && !claimed.won) {
+    // Another request holds the key: its answer if it has just finished, 422 if its body differs
+    // (once its marker is visible), else 409.
+    const replay = await answerFromStore();
+    if (replay) return replay;
+    throw inProgress();
   }
-
-  const marker: StoredResponse = { state: "in_flight", fingerprint };
-  await c.env.KV.put(kvKey, JSON.stringify(marker), {
-    expirationTtl: IDEMPOTENCY_IN_FLIGHT_TTL_SECONDS,
-  });
-  await next();
-
   try {
-    const status = c.res.status;
-    if (status >= 500 || status === 429) {
-      await c.env.KV.delete(kvKey);
-      return;
-    }
-    const stored: StoredResponse = {
-      state: "done",
-      fingerprint,
-      status,
-      contentType: c.res.headers.get("Content-Type") ?? undefined,
-      body: await seal(await c.res.clone().text(), key),
-    };
-    await c.env.KV.put(kvKey, JSON.stringify(stored), { expirationTtl: IDEMPOTENCY_TTL_SECONDS });
-  } catch (err) {
-    // The response stands; only its replay is lost (a retry will run the request again).
-    log("error", "idempotency_store_failed", {
-      correlation_id: c.get("correlationId"),
-      detail: errorDetail(err),
+    // The request that held the claim may have finished between the first look and the claim. A
+    // marker found now is a dead request's (holding the claim, we know no other runs) — unless
+    // there is no claim to go by.
+    const finished = await answerFromStore().catch((err: unknown): false => {
+      if (claimed && err instanceof ApiError && err.code === "conflict") return false;
+      throw err;
     });
-    await c.env.KV.delete(kvKey).catch(() => undefined);
+    if (finished) return finished;
+
+    const marker: StoredResponse = { state: "in_flight", fingerprint };
+    await c.env.KV.put(kvKey, JSON.stringify(marker), {
+      expirationTtl: IDEMPOTENCY_IN_FLIGHT_TTL_SECONDS,
+    });
+    await next();
+
+    try {
+      const status = c.res.status;
+      if (status >= 500 || status === 429) {
+        await c.env.KV.delete(kvKey);
+        return;
+      }
+      const record: StoredResponse = {
+        state: "done",
+        fingerprint,
+        status,
+        contentType: c.res.headers.get("Content-Type") ?? undefined,
+        body: await seal(await c.res.clone().text(), key),
+      };
+      await c.env.KV.put(kvKey, JSON.stringify(record), {
+        expirationTtl: IDEMPOTENCY_TTL_SECONDS,
+      });
+    } catch (err) {
+      // The response stands; only its replay is lost (a retry will run the request again).
+      log("error", "idempotency_store_failed", {
+        correlation_id: c.get("correlationId"),
+        detail: errorDetail(err),
+      });
+      await c.env.KV.delete(kvKey).catch(() => undefined);
+    }
+  } finally {
+    // After the record is stored: whoever claims next finds it.
+    await claimed?.release().catch((err: unknown) => {
+      log("warn", "idempotency_claim_unavailable", {
+        correlation_id: c.get("correlationId"),
+        detail: errorDetail(err),
+      });
+    });
   }
 });

@@ -1,6 +1,6 @@
 /**
- * Request bodies of writes: at most 64 KiB (413), JSON only (415), well-formed (400 `invalid_json`).
- * Checked once here, before any route, so every endpoint answers the same way — including the ones
+ * Request bodies of writes: at most 64 KiB (413), JSON only (415), well-formed (400 `invalid_json`),
+ * no `__proto__` key at any depth and no number out of range (400). Checked once here, before any route, so every endpoint answers the same way — including the ones
  * whose body is optional.
  */
 import { createMiddleware } from "hono/factory";
@@ -10,7 +10,8 @@ import { ApiError } from "../errors";
 export const MAX_BODY_BYTES = 64 * 1024;
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
-const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+/** The one key through which plain data can reach an object's prototype (`Object.assign` etc.). */
+const PROTO_KEY = "__proto__";
 
 const tooLarge = () =>
   new ApiError("payload_too_large", `Request body must not exceed ${MAX_BODY_BYTES} bytes`);
@@ -57,7 +58,9 @@ export const jsonBody = createMiddleware<AppEnv>(async (c, next) => {
   const isJson = JSON_MEDIA_TYPE.test(mediaType);
   if (text.trim() === "") {
     // No body is the same as an empty object: validation then names the required fields.
-    c.req.raw = new Request(c.req.raw, { body: isJson ? "{}" : null });
+    const headers = new Headers(c.req.raw.headers);
+    headers.delete("Content-Length");
+    c.req.raw = new Request(c.req.raw, { headers, body: isJson ? "{}" : null });
     return next();
   }
   if (!isJson) {
@@ -65,13 +68,39 @@ export const jsonBody = createMiddleware<AppEnv>(async (c, next) => {
   }
   let value: unknown;
   try {
-    // Keys that could reach an object's prototype are dropped here, once, for every route.
-    value = JSON.parse(text, (key, v) => (FORBIDDEN_KEYS.has(key) ? undefined : v));
+    value = JSON.parse(text);
   } catch {
     throw new ApiError("invalid_json", "Request body is not valid JSON");
   }
-  // The stream is consumed: hand the checked body on to the validators (as Hono's bodyLimit does).
-  // Re-serialising keeps every string exactly as sent.
-  c.req.raw = new Request(c.req.raw, { body: JSON.stringify(value) });
+  const refused = refusedValues(value);
+  if (refused.length > 0) {
+    throw new ApiError("validation_failed", "Validation failed", {
+      details: Object.fromEntries(refused),
+    });
+  }
+  // The stream is consumed: hand the checked text on, byte for byte, to the validators (as Hono's
+  // bodyLimit does). The declared length goes: the body is now a string of known length.
+  const headers = new Headers(c.req.raw.headers);
+  headers.delete("Content-Length");
+  c.req.raw = new Request(c.req.raw, { headers, body: text });
   return next();
 });
+
+/**
+ * What no route accepts anywhere in a body, each with its dotted path: a `__proto__` key (refused,
+ * not silently dropped, so nothing a client sent is quietly lost), and numbers JSON can write but
+ * not hold (`1e400` parses as Infinity).
+ */
+function refusedValues(value: unknown, path = ""): [string, string[]][] {
+  const at = (key: string | number) => (path ? `${path}.${key}` : String(key));
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    return [[path || "non_field_errors", ["Number is out of range."]]];
+  }
+  if (Array.isArray(value)) return value.flatMap((item, i) => refusedValues(item, at(i)));
+  if (value === null || typeof value !== "object") return [];
+  return Object.keys(value).flatMap((key): [string, string[]][] =>
+    key === PROTO_KEY
+      ? [[at(key), ["This key is not allowed."]]]
+      : refusedValues((value as Record<string, unknown>)[key], at(key)),
+  );
+}

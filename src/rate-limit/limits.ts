@@ -25,6 +25,12 @@ export function clientNetwork(ip: string | null): string {
   if (!ip) return "unknown";
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
   if (mapped?.[1]) return mapped[1];
+  // The same mapped address written in hex (::ffff:c000:201 is 192.0.2.1).
+  const mappedHex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(ip);
+  if (mappedHex?.[1] && mappedHex[2]) {
+    const [high, low] = [Number.parseInt(mappedHex[1], 16), Number.parseInt(mappedHex[2], 16)];
+    return [high >> 8, high & 255, low >> 8, low & 255].join(".");
+  }
   if (!ip.includes(":")) return ip;
   const [head = "", tail = ""] = ip.toLowerCase().split("::");
   const left = head ? head.split(":") : [];
@@ -41,20 +47,30 @@ export async function emailSubject(email: string): Promise<string> {
   return sha256Hex(email.trim().toLowerCase());
 }
 
-async function call(
+/** Longer than this, the limiter counts as unreachable (a hung call must not hang logins). */
+const LIMITER_TIMEOUT_MS = 2_000;
+
+async function hit(
   c: Context<AppEnv>,
   policy: PolicyName,
   subject: string,
-  action: "hit" | "peek",
 ): Promise<LimitState | null> {
   const rule = c.get("config").rateLimits[policy];
   if (!rule) return null;
   try {
     const stub = c.env.RATE_LIMITER.getByName(`${policy}:${subject}`);
-    const windowMs = rule.windowSeconds * 1000;
-    return action === "hit"
-      ? await stub.hit(rule.limit, windowMs, Date.now())
-      : await stub.peek(rule.limit, windowMs, Date.now());
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("rate limiter timed out")), LIMITER_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([
+        stub.hit(rule.limit, rule.windowSeconds * 1000, Date.now()),
+        timeout,
+      ]);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
   } catch (err) {
     log("warn", "rate_limiter_unavailable", {
       correlation_id: c.get("correlationId"),
@@ -92,25 +108,10 @@ export async function enforce(
   policy: PolicyName,
   subject: string,
 ): Promise<void> {
-  const state = await call(c, policy, subject, "hit");
+  const state = await hit(c, policy, subject);
   if (!state) return;
   if (!state.allowed) throw limited(c, policy, state);
   describe(c, policy, state);
-}
-
-/** Throws the 429 if the subject is already over a policy, without counting this request. */
-export async function enforceNotLocked(c: Context<AppEnv>, policy: PolicyName, subject: string) {
-  const state = await call(c, policy, subject, "peek");
-  if (state && !state.allowed) throw limited(c, policy, state);
-}
-
-/** Counts one event (e.g. a failed login) against a policy, without failing this request. */
-export async function count(
-  c: Context<AppEnv>,
-  policy: PolicyName,
-  subject: string,
-): Promise<void> {
-  await call(c, policy, subject, "hit");
 }
 
 /** Clears a subject's count (e.g. failed logins, after a successful one). */

@@ -10,7 +10,7 @@
 import { DurableObject } from "cloudflare:workers";
 
 export interface LimitState {
-  /** Whether this request is allowed (for `peek`: whether the next one would be). */
+  /** Whether this request is allowed (and so counted). */
   allowed: boolean;
   limit: number;
   /** Requests left in the current window after this one. */
@@ -43,11 +43,6 @@ export class RateLimiter extends DurableObject<Env> {
     return counted;
   }
 
-  /** Where the key stands, without counting anything. */
-  async peek(limit: number, windowMs: number, now: number): Promise<LimitState> {
-    return this.state(limit, windowMs, now);
-  }
-
   /** Forgets every counted request (e.g. failed logins, after a successful one). */
   async reset(): Promise<void> {
     await this.forget();
@@ -69,22 +64,34 @@ export class RateLimiter extends DurableObject<Env> {
       this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS hits (at INTEGER NOT NULL)");
       this.tableReady = true;
     }
-    this.ctx.storage.sql.exec("DELETE FROM hits WHERE at <= ?", now - windowMs);
-    const row = this.ctx.storage.sql
+    const sql = this.ctx.storage.sql;
+    sql.exec("DELETE FROM hits WHERE at <= ?", now - windowMs);
+    const row = sql
       .exec<{ n: number; oldest: number | null }>(
         "SELECT count(*) AS n, min(at) AS oldest FROM hits",
       )
       .one();
     const used = row.n;
-    const resetMs = row.oldest === null ? 0 : row.oldest + windowMs - now;
     const full = used >= limit;
-    const resetSeconds = Math.max(0, Math.ceil(resetMs / 1000));
+    const resetSeconds = Math.max(
+      0,
+      Math.ceil(((row.oldest ?? now - windowMs) + windowMs - now) / 1000),
+    );
+    let retryAfterSeconds = 0;
+    if (full && !counted) {
+      // Room comes back when enough requests have left the window for one more to fit: more than
+      // one if the limit was lowered below what the window already holds.
+      const freeing = sql
+        .exec<{ at: number }>("SELECT at FROM hits ORDER BY at LIMIT 1 OFFSET ?", used - limit)
+        .one().at;
+      retryAfterSeconds = Math.max(1, Math.ceil((freeing + windowMs - now) / 1000));
+    }
     return {
       // After counting, the request that was just counted is the one allowed.
       allowed: counted || !full,
       limit,
       remaining: Math.max(0, limit - used),
-      retryAfterSeconds: full && !counted ? Math.max(1, resetSeconds) : 0,
+      retryAfterSeconds,
       resetSeconds,
     };
   }

@@ -9,7 +9,7 @@ import { getDb } from "../../db/client";
 import { users } from "../../db/schema";
 import { ApiError } from "../../errors";
 import { requestMeta } from "../../middleware/request-context";
-import { clear, count, emailSubject, enforceNotLocked } from "../../rate-limit/limits";
+import { clear, emailSubject, enforce } from "../../rate-limit/limits";
 import { ok } from "../openapi";
 import { selectUserWithPreferences, toUserObject } from "../users/user-object";
 import type * as routes from "./auth.routes";
@@ -22,9 +22,11 @@ export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
 
   // Failed logins are counted per account — per email, whether or not it has an account, so the
   // lock says nothing about which emails exist — and a locked account answers 429 even to the
-  // right password until the window passes.
+  // right password until the window passes. The attempt is counted before the password is
+  // checked, in one atomic step, so parallel guesses cannot all slip in before the first failure
+  // is recorded; a successful login clears the count.
   const account = await emailSubject(email);
-  await enforceNotLocked(c, "login-account", account);
+  await enforce(c, "login-account", account);
 
   const [found] = await selectUserWithPreferences(db).where(eq(users.email, email)).limit(1);
   // Every path does exactly one password-hash computation, so timing does not tell an unknown
@@ -42,11 +44,12 @@ export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
       metadata: found ? { reason } : { reason, email },
       at: now,
     });
-    await count(c, "login-account", account);
     throw new ApiError("invalid_credentials", "Invalid email or password");
   }
 
   const { user } = found;
+  // The right password: whatever follows, this was no guess.
+  await clear(c, "login-account", account);
   if (config.requireEmailVerification && user.emailVerifiedAt === null) {
     // Only reachable with the right password, so it reveals nothing about who has an account.
     await auditEntry(db, meta, {
@@ -57,7 +60,6 @@ export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
     });
     throw new ApiError("email_not_verified", "Verify your email address before logging in");
   }
-  await clear(c, "login-account", account);
   const session = await newSession(db, config, user.id, meta, now);
   // An outdated or imported (Django) hash is replaced while we hold the plaintext.
   const passwordHash = check.needsRehash ? hashPassword(password, config.passwordHash) : undefined;
