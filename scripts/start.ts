@@ -27,9 +27,17 @@ run(["d1", "migrations", "apply", "DB", "--local"]);
 
 const port = process.env.PORT ?? "8787";
 const interactive = process.argv.includes("--interactive");
+// Anything else goes to wrangler dev, e.g. `npm start -- --var RATE_LIMIT_REGISTER_IP:off`.
+const extra = process.argv.slice(2).filter((arg) => arg !== "--interactive");
 const server = spawn(
   wrangler,
-  ["dev", "--port", port, ...(interactive ? [] : ["--show-interactive-dev-session=false"])],
+  [
+    "dev",
+    "--port",
+    port,
+    ...(interactive ? [] : ["--show-interactive-dev-session=false"]),
+    ...extra,
+  ],
   { stdio: "inherit" },
 );
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -104,8 +104,7 @@ export function createApp() {
   const app = createRouter();
 
   app.use("*", requestContext);
-  app.use("*", config);
-  app.use("*", publishAfterResponse);
+  // Headers that need no configuration come first, so even a 500 `misconfigured` carries them.
   app.use(
     "*",
     secureHeaders({
@@ -116,8 +115,10 @@ export function createApp() {
       xFrameOptions: "DENY",
     }),
   );
-  app.use("*", corsFromConfig);
   app.use("*", noStore);
+  app.use("*", config);
+  app.use("*", publishAfterResponse);
+  app.use("*", corsFromConfig);
   // After the header middleware, so a 429 carries the same security, cache and CORS headers.
   app.use("*", globalLimit);
   app.use("*", jsonBody);
