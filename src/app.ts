@@ -8,6 +8,7 @@
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
 import { secureHeaders } from "hono/secure-headers";
+import packageJson from "../package.json";
 import type { AppEnv } from "./app-env";
 import { presentedService } from "./auth/callers";
 import { getConfig } from "./config";
@@ -19,11 +20,14 @@ import { requestContext } from "./middleware/request-context";
 import { clientNetwork, enforce } from "./rate-limit/limits";
 import { adminRouter } from "./routes/admin/admin.index";
 import { authRouter } from "./routes/auth/auth.index";
+import { compatRouter } from "./routes/compat/compat.index";
 import { devRouter } from "./routes/dev/dev.index";
+import { docsContentSecurityPolicy, docsRouter } from "./routes/docs/docs.index";
 import { healthRouter } from "./routes/health/health.index";
 import { lookupsRouter } from "./routes/lookups/lookups.index";
 import { notificationsRouter } from "./routes/notifications/notifications.index";
 import { createRouter } from "./routes/openapi";
+import { buildOpenApiDocument } from "./routes/openapi-document";
 import { preferencesRouter } from "./routes/preferences/preferences.index";
 import { pushTokensRouter } from "./routes/push-tokens/push-tokens.index";
 import { sessionsRouter } from "./routes/sessions/sessions.index";
@@ -104,6 +108,8 @@ export function createApp() {
   const app = createRouter();
 
   app.use("*", requestContext);
+  // Before secureHeaders so it runs after it and replaces the strict CSP on the /docs page only.
+  app.use("/docs", docsContentSecurityPolicy);
   // Headers that need no configuration come first, so even a 500 `misconfigured` carries them.
   app.use(
     "*",
@@ -135,9 +141,12 @@ export function createApp() {
   app.route(API_BASE, lookupsRouter);
   app.route(API_BASE, adminRouter);
   app.route(API_BASE, healthRouter);
+  // The replaced services' paths; after the canonical routes, which they never shadow.
+  app.route("/", compatRouter);
   app.route("/", healthRouter);
   app.route("/", wellKnownRouter);
   app.route("/", devRouter);
+  app.route("/", docsRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
@@ -150,6 +159,13 @@ export function createApp() {
     in: "header",
     name: "X-Service-Key",
     description: "A key from SERVICE_KEYS; also accepted as `Authorization: Bearer <key>`.",
+  });
+
+  // Built on first request from the registered routes, then kept for the isolate's life.
+  let document: ReturnType<typeof buildOpenApiDocument> | undefined;
+  app.get("/openapi.json", (c) => {
+    document ??= buildOpenApiDocument(app, packageJson.version);
+    return c.json(document, 200, { "Cache-Control": "public, max-age=300" });
   });
 
   let matchers: RouteMatcher[] | undefined;

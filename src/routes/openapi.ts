@@ -27,7 +27,14 @@ export const ErrorSchema = z
       .optional()
       .openapi({ description: "Per-field messages, only for validation errors." }),
   })
-  .openapi("Error");
+  .openapi("Error", {
+    example: {
+      success: false,
+      message: "Validation failed",
+      error: "validation_failed",
+      details: { email: ["Enter a valid email address."] },
+    },
+  });
 
 /** `{ success: true, message, data }` around a data schema. */
 export function envelope<T extends z.ZodType>(data: T) {

@@ -17,7 +17,9 @@ export const PageMetaSchema = z
     has_next: z.boolean(),
     has_previous: z.boolean(),
   })
-  .openapi("PageMeta");
+  .openapi("PageMeta", {
+    example: { total: 42, limit: 20, page: 1, total_pages: 3, has_next: true, has_previous: false },
+  });
 
 export type PageMeta = z.infer<typeof PageMetaSchema>;
 

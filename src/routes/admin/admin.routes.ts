@@ -52,7 +52,7 @@ export const update = createRoute({
       z
         .object({ is_active: z.boolean(), role: z.enum(ROLES) })
         .partial()
-        .openapi("AdminUserUpdate"),
+        .openapi("AdminUserUpdate", { example: { is_active: false } }),
     ),
   },
   responses: {

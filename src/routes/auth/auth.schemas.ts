@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { examples } from "../examples";
 import {
   checkPasswordConfirmation,
   emailField,
@@ -11,7 +12,9 @@ export const LoginBodySchema = z
     email: emailField,
     password: z.string().min(1).max(1024).openapi({ format: "password" }),
   })
-  .openapi("LoginRequest");
+  .openapi("LoginRequest", {
+    example: { email: "ada@example.com", password: "correct horse battery staple" },
+  });
 
 export const RefreshBodySchema = z
   .object({
@@ -24,7 +27,7 @@ export const RefreshBodySchema = z
       ctx.addIssue({ code: "custom", path: ["refresh_token"], message: "This field is required." });
     }
   })
-  .openapi("RefreshRequest");
+  .openapi("RefreshRequest", { example: { refresh_token: examples.tokenPair.refresh_token } });
 
 export const LogoutBodySchema = z
   .object({
@@ -33,7 +36,7 @@ export const LogoutBodySchema = z
       .optional()
       .openapi({ description: "Revoke every session of the user, not just this one." }),
   })
-  .openapi("LogoutRequest");
+  .openapi("LogoutRequest", { example: { all: false } });
 
 export const LogoutResultSchema = z.object({
   revoked_sessions: z.number().int(),
@@ -45,11 +48,13 @@ export const OneTimeTokenField = z.string().min(1).max(512).openapi({
 
 export const VerifyEmailBodySchema = z
   .object({ token: OneTimeTokenField })
-  .openapi("VerifyEmailRequest");
+  .openapi("VerifyEmailRequest", {
+    example: { token: "Zk3n8Qp1rT5vX9bC2dF6hJ0lM4oS7uW1yA3eG5iK8mP" },
+  });
 
 export const PasswordResetBodySchema = z
   .object({ email: emailField })
-  .openapi("PasswordResetRequest");
+  .openapi("PasswordResetRequest", { example: { email: "ada@example.com" } });
 
 export const PasswordResetConfirmBodySchema = z
   .object({
@@ -58,4 +63,9 @@ export const PasswordResetConfirmBodySchema = z
     ...passwordConfirmationFields,
   })
   .superRefine(checkPasswordConfirmation)
-  .openapi("PasswordResetConfirmRequest");
+  .openapi("PasswordResetConfirmRequest", {
+    example: {
+      token: "Zk3n8Qp1rT5vX9bC2dF6hJ0lM4oS7uW1yA3eG5iK8mP",
+      password: "amber-Compass-88-hill",
+    },
+  });

@@ -5,6 +5,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../../app-env";
+import { hashPassword, PASSWORD_MAX_LENGTH } from "../../auth/passwords";
 import { ApiError } from "../../errors";
 import { readDevMailbox } from "../../events/dev-mailbox";
 import { readDevPushDeliveries } from "../../events/dev-push";
@@ -106,6 +107,48 @@ export const pushDeliveries = createRoute({
   },
 });
 
+export const noop = createRoute({
+  method: "get",
+  path: "/_dev/noop",
+  tags: ["Dev tools"],
+  summary: "Local only (DEV_TOOLS): does nothing — the benchmarks' baseline",
+  description:
+    "Passes the middleware every request passes (configuration, headers, the general rate " +
+    "limit) and answers 204 with no I/O, so `npm run bench` can state each endpoint's " +
+    "throughput relative to the cheapest possible request. Absent (404) unless DEV_TOOLS is on.",
+  middleware: [devToolsOnly] as const,
+  responses: {
+    204: { description: "Nothing done" },
+    ...errorResponses("not_found"),
+  },
+});
+
+export const hash = createRoute({
+  method: "post",
+  path: "/_dev/hash",
+  tags: ["Dev tools"],
+  summary: "Local only (DEV_TOOLS): one Argon2id hash of the posted password",
+  description:
+    "Hashes the password once with the configured parameters (PASSWORD_HASH_*) and discards " +
+    "the result, so `npm run bench` can measure the hash's own cost in the same run as login: " +
+    "inside workerd the clock does not advance during CPU work, so the cost is timed from the " +
+    "outside. Absent (404) unless DEV_TOOLS is on.",
+  middleware: [devToolsOnly] as const,
+  request: {
+    body: jsonRequest(
+      z
+        .object({
+          password: z.string().min(1).max(PASSWORD_MAX_LENGTH).openapi({ format: "password" }),
+        })
+        .openapi({ example: { password: "violet-Harbor-42" } }),
+    ),
+  },
+  responses: {
+    204: { description: "Hashed (the hash is not returned)" },
+    ...errorResponses("validation_failed", "not_found"),
+  },
+});
+
 export const devRouter = createRouter()
   .openapi(mailbox, async (c) => {
     const { to } = c.req.valid("query");
@@ -126,4 +169,9 @@ export const devRouter = createRouter()
       { success: true as const, message: "Push deliveries retrieved", data: jobs },
       200,
     );
+  })
+  .openapi(noop, (c) => c.body(null, 204))
+  .openapi(hash, (c) => {
+    hashPassword(c.req.valid("json").password, c.get("config").passwordHash);
+    return c.body(null, 204);
   });

@@ -13,7 +13,12 @@ export const HealthSchema = z
       rate_limiter: CheckSchema,
     }),
   })
-  .openapi("Health");
+  .openapi("Health", {
+    example: {
+      status: "ok",
+      checks: { database: "ok", kv: "ok", queue: "ok", rate_limiter: "ok" },
+    },
+  });
 
 function healthRoute(path: string) {
   return createRoute({

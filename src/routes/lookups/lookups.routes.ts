@@ -5,6 +5,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireService, requireUserOrService } from "../../auth/callers";
 import { PLATFORMS, PROVIDERS } from "../../db/schema";
+import { examples } from "../examples";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
 import { PreferencesSchema } from "../preferences/preferences.schemas";
 import { UserObjectSchema } from "../users/user-object";
@@ -61,7 +62,26 @@ export const NotificationTargetsSchema = z
       }),
     ),
   })
-  .openapi("NotificationTargets");
+  .openapi("NotificationTargets", {
+    example: {
+      user_id: examples.userId,
+      email: "ada@example.com",
+      name: "Ada Lovelace",
+      is_active: true,
+      email_verified: true,
+      preferences: examples.preferences,
+      push_devices: [
+        {
+          id: examples.pushToken.id,
+          token: "fcm-device-token-123",
+          platform: "android",
+          provider: "fcm",
+          device_id: "pixel-9",
+          device_name: "Ada's Pixel",
+        },
+      ],
+    },
+  });
 
 export const targets = createRoute({
   method: "get",
@@ -93,7 +113,16 @@ export const TokenValidationSchema = z
       reason: z.enum(["invalid", "expired", "revoked", "inactive"]),
     }),
   ])
-  .openapi("TokenValidation");
+  .openapi("TokenValidation", {
+    example: {
+      valid: true,
+      user_id: examples.userId,
+      sid: examples.session.id,
+      email: "ada@example.com",
+      role: "user",
+      expires_at: "2026-11-21T09:45:00.000Z",
+    },
+  });
 
 export const validate = createRoute({
   method: "post",
@@ -105,7 +134,13 @@ export const validate = createRoute({
     "account is invalid. Always 200; `valid` says the outcome.",
   security: serviceKey,
   middleware: [requireService] as const,
-  request: { body: jsonRequest(z.object({ token: z.string().min(1).max(8192) })) },
+  request: {
+    body: jsonRequest(
+      z
+        .object({ token: z.string().min(1).max(8192) })
+        .openapi({ example: { token: examples.tokenPair.access_token } }),
+    ),
+  },
   responses: {
     200: jsonContent(envelope(TokenValidationSchema), "The validation result"),
     ...errorResponses("validation_failed", ...auth),

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { CHANNELS, DELIVERY_STATUSES, type notificationStatus } from "../../db/schema";
+import { examples } from "../examples";
 
 /** Stored with every status row: bounded so one report cannot bloat the log. */
 export const METADATA_MAX_LENGTH = 4096;
@@ -22,7 +23,14 @@ export const StatusReportSchema = z
       .optional()
       .openapi({ description: `Free-form; at most ${METADATA_MAX_LENGTH} characters as JSON.` }),
   })
-  .openapi("StatusReport");
+  .openapi("StatusReport", {
+    example: {
+      notification_id: "welcome-6f1c2b9e",
+      user_id: examples.userId,
+      status: "delivered",
+      metadata: { provider: "ses" },
+    },
+  });
 
 export const StatusEntrySchema = z
   .object({
@@ -36,7 +44,7 @@ export const StatusEntrySchema = z
     created_at: z.iso.datetime(),
     reported_by: z.string().nullable(),
   })
-  .openapi("StatusEntry");
+  .openapi("StatusEntry", { example: examples.statusEntry });
 
 export type StatusEntry = z.infer<typeof StatusEntrySchema>;
 

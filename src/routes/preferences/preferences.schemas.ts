@@ -3,6 +3,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { PreferencesRow, preferences } from "../../db/schema";
+import { examples } from "../examples";
 
 const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
 
@@ -42,7 +43,14 @@ export const PreferencesInputSchema = z
     frequency_limit: z.number().int().min(0).max(1000),
   })
   .partial()
-  .openapi("PreferencesInput");
+  .openapi("PreferencesInput", {
+    example: {
+      push: false,
+      quiet_hours_start: "22:00",
+      quiet_hours_end: "07:00",
+      timezone: "Europe/Paris",
+    },
+  });
 
 export type PreferencesInput = z.infer<typeof PreferencesInputSchema>;
 
@@ -87,7 +95,7 @@ export const PreferencesSchema = z
     frequency_limit: z.number().int(),
     updated_at: z.iso.datetime(),
   })
-  .openapi("Preferences");
+  .openapi("Preferences", { example: examples.preferences });
 
 export type Preferences = z.infer<typeof PreferencesSchema>;
 

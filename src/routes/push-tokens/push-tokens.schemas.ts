@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { PLATFORMS, PROVIDERS, type PushTokenRow } from "../../db/schema";
+import { examples } from "../examples";
 
 /** Which providers can deliver to which platform; the first is the default. */
 export const PROVIDERS_BY_PLATFORM = {
@@ -45,7 +46,14 @@ export const PushTokenWriteSchema = z
     device_name: deviceNameField.nullable().optional(),
   })
   .superRefine(checkProvider)
-  .openapi("PushTokenWrite");
+  .openapi("PushTokenWrite", {
+    example: {
+      token: "fcm-device-token-123",
+      platform: "android",
+      device_id: "pixel-9",
+      device_name: "Ada's Pixel",
+    },
+  });
 
 export const PushTokenPatchSchema = z
   .object({
@@ -55,7 +63,7 @@ export const PushTokenPatchSchema = z
     is_active: z.boolean(),
   })
   .partial()
-  .openapi("PushTokenUpdate");
+  .openapi("PushTokenUpdate", { example: { device_name: "Work phone", is_active: false } });
 
 export const PushTokenSchema = z
   .object({
@@ -69,7 +77,7 @@ export const PushTokenSchema = z
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })
-  .openapi("PushToken");
+  .openapi("PushToken", { example: examples.pushToken });
 
 export type PushTokenObject = z.infer<typeof PushTokenSchema>;
 

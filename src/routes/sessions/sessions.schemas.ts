@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { examples } from "../examples";
 
 export const SessionSchema = z
   .object({
@@ -10,7 +11,7 @@ export const SessionSchema = z
     user_agent: z.string().nullable(),
     current: z.boolean().openapi({ description: "The session of the token making this request." }),
   })
-  .openapi("Session");
+  .openapi("Session", { example: examples.session });
 
 export const SessionIdParamSchema = z.object({
   id: z.string().openapi({ param: { name: "id", in: "path" }, format: "uuid" }),

@@ -7,6 +7,7 @@ import { z } from "@hono/zod-openapi";
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { type PreferencesRow, preferences, ROLES, type UserRow, users } from "../../db/schema";
+import { examples } from "../examples";
 
 export const UserObjectSchema = z
   .object({
@@ -24,7 +25,7 @@ export const UserObjectSchema = z
     updated_at: z.iso.datetime(),
     last_login_at: z.iso.datetime().nullable(),
   })
-  .openapi("User");
+  .openapi("User", { example: examples.user });
 
 export type UserObject = z.infer<typeof UserObjectSchema>;
 

@@ -4,6 +4,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { PASSWORD_MAX_LENGTH, passwordPolicyErrors } from "../../auth/passwords";
+import { examples } from "../examples";
 import { PreferencesInputSchema } from "../preferences/preferences.schemas";
 import { UserObjectSchema } from "./user-object";
 
@@ -91,7 +92,14 @@ export const RegisterBodySchema = z
       });
     }
   })
-  .openapi("RegisterRequest");
+  .openapi("RegisterRequest", {
+    example: {
+      email: "ada@example.com",
+      password: "correct horse battery staple",
+      name: "Ada Lovelace",
+      username: "ada",
+    },
+  });
 
 export const TokenPairSchema = z
   .object({
@@ -101,7 +109,7 @@ export const TokenPairSchema = z
     token_type: z.literal("Bearer"),
     expires_in: z.number().int().openapi({ description: "Access token lifetime in seconds." }),
   })
-  .openapi("TokenPair");
+  .openapi("TokenPair", { example: { user: examples.user, ...examples.tokenPair } });
 
 const profileFields = {
   email: emailField,
@@ -123,7 +131,9 @@ export const ProfilePutSchema = z
     preferences: profileFields.preferences.optional(),
     current_password: profileFields.current_password.optional(),
   })
-  .openapi("ProfileReplace");
+  .openapi("ProfileReplace", {
+    example: { email: "ada@example.com", name: "Ada King", username: "ada" },
+  });
 
 export const ProfilePatchSchema = z
   .object({
@@ -135,7 +145,9 @@ export const ProfilePatchSchema = z
     current_password: profileFields.current_password,
   })
   .partial()
-  .openapi("ProfileUpdate");
+  .openapi("ProfileUpdate", {
+    example: { name: "Ada King", preferences: { email: true, push: false } },
+  });
 
 export const ChangePasswordSchema = z
   .object({
@@ -155,7 +167,9 @@ export const ChangePasswordSchema = z
       }
     }
   })
-  .openapi("ChangePasswordRequest");
+  .openapi("ChangePasswordRequest", {
+    example: { old_password: "correct horse battery staple", new_password: "teal-Meadow-31-river" },
+  });
 
 export const AuditEntrySchema = z
   .object({
@@ -166,7 +180,16 @@ export const AuditEntrySchema = z
     metadata: z.record(z.string(), z.unknown()).nullable(),
     created_at: z.iso.datetime(),
   })
-  .openapi("AuditEntry");
+  .openapi("AuditEntry", {
+    example: {
+      id: "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a",
+      action: "login_success",
+      ip: "203.0.113.7",
+      user_agent: "Mozilla/5.0",
+      metadata: { session_id: examples.session.id },
+      created_at: examples.session.created_at,
+    },
+  });
 
 export const UserIdParamSchema = z.object({
   id: z.string().openapi({ param: { name: "id", in: "path" }, format: "uuid" }),

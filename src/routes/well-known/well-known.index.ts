@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { publicJwks } from "../../auth/jwt";
 import { createRouter, jsonContent } from "../openapi";
 
-const JwksSchema = z
+export const JwksSchema = z
   .object({
     keys: z.array(
       z.object({
@@ -16,7 +16,21 @@ const JwksSchema = z
       }),
     ),
   })
-  .openapi("JWKS");
+  .openapi("JWKS", {
+    example: {
+      keys: [
+        {
+          kty: "EC",
+          crv: "P-256",
+          x: "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+          y: "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+          kid: "key-2026-11",
+          alg: "ES256",
+          use: "sig",
+        },
+      ],
+    },
+  });
 
 export const jwks = createRoute({
   method: "get",

@@ -1,0 +1,188 @@
+/**
+ * The OpenAPI 3.1 document served at /openapi.json, generated from the same zod route contracts
+ * that validate requests. What every route shares — the general rate limit (429), idempotency
+ * headers on writes (409/422), the correlation id, tags by resource — is added here once, so the
+ * route files only say what is particular to each route.
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../app-env";
+import { ErrorSchema } from "./openapi";
+
+type Document = ReturnType<OpenAPIHono<AppEnv>["getOpenAPI31Document"]>;
+type Operation = {
+  tags?: string[];
+  parameters?: unknown[];
+  responses: Record<string, unknown>;
+  deprecated?: boolean;
+};
+
+const WRITE_METHODS = new Set(["post", "put", "patch", "delete"]);
+const METHODS = ["get", "put", "post", "delete", "patch", "head", "options"] as const;
+
+/** Tags by path, most specific first: the reference groups routes by what they act on. */
+const TAGS: [RegExp, string][] = [
+  [/^\/_dev\//, "Dev tools"],
+  [/^\/docs|^\/openapi\.json/, "Documentation"],
+  [/^\/(api\/v1\/)?health|^\/healthz/, "Health"],
+  [/^\/\.well-known\//, "Tokens"],
+  [/^\/api\/v1\/auth\/sessions/, "Sessions"],
+  [/^\/api\/v1\/auth\/validate/, "Service lookups"],
+  [/^\/api\/v1\/auth\//, "Auth"],
+  [/^\/api\/v1\/users\/preferences/, "Preferences"],
+  [/^\/api\/v1\/users\/push-tokens/, "Push devices"],
+  [/^\/api\/v1\/users\/by-email/, "Service lookups"],
+  [/^\/api\/v1\/users\/\{id\}\/(notifications|preferences)/, "Notifications"],
+  [/^\/api\/v1\/(email|push)\/status/, "Notifications"],
+  [/^\/api\/v1\/users\/\{id\}/, "Users"],
+  [/^\/api\/v1\/users/, "Users"],
+  [/^\/api\//, "Compatibility (deprecated)"],
+];
+
+const TAG_DESCRIPTIONS: Record<string, string> = {
+  Auth: "Login, token refresh, logout, email verification and password reset.",
+  Users: "Registration, the caller's profile, password change, and admin user management.",
+  Sessions: "The caller's sessions (devices signed in), and ending them.",
+  Admin: "User management for admins: search, deactivate, reactivate, change roles.",
+  Preferences: "Notification preferences of the caller.",
+  "Push devices": "Push-notification device tokens of the caller.",
+  "Delivery status": "The delivery-status log of notifications, reported by the delivery services.",
+  Notifications: "Delivery-status log and delivery targets, for the notification services.",
+  "Service lookups": "What other services ask: users by id or email, token validation.",
+  Tokens: "Public keys for verifying access tokens.",
+  Health: "Liveness and dependency checks.",
+  Documentation: "This document and its interactive reference.",
+  "Compatibility (deprecated)":
+    "Paths of the replaced services, answered by the same handlers. Each answer carries " +
+    "`Deprecation` and a `Link` to the canonical path.",
+  "Dev tools": "Local stand-ins, only when DEV_TOOLS is on; absent (404) in production.",
+};
+
+const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
+const errorContent = { "application/json": { schema: ref("schemas", "Error") } };
+
+export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>, version: string): Document {
+  // The Error schema is registered by name through the routes that use it; make sure it exists.
+  app.openAPIRegistry.register("Error", ErrorSchema);
+  const doc = app.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: {
+      title: "User Service API",
+      version,
+      description:
+        "Identity and user service: accounts, credentials, sessions and tokens, notification " +
+        "preferences, push devices and delivery status.\n\n" +
+        "Every answer is the JSON envelope `{ success, message, data }` or, for errors, " +
+        "`{ success: false, message, error, details? }` with a stable `error` code. Writes take " +
+        "`Idempotency-Key`; every answer carries `X-Correlation-ID`; rate-limited answers carry " +
+        "`RateLimit-Policy` / `RateLimit` and, over a limit, 429 with `Retry-After`.",
+      license: { name: "Proprietary" },
+    },
+    servers: [{ url: "/", description: "This service" }],
+  });
+
+  doc.components ??= {};
+  doc.components.parameters = {
+    ...doc.components.parameters,
+    IdempotencyKey: {
+      name: "Idempotency-Key",
+      in: "header",
+      required: false,
+      description:
+        "Makes a retry of this write return the first answer (with `Idempotent-Replayed: true`) " +
+        "for 24 h instead of running again. 1–255 visible ASCII characters; a UUID per operation.",
+      schema: { type: "string", minLength: 1, maxLength: 255 },
+      example: "5f0c8a9e-4c1b-4f5e-9d51-2b8f3f0e7a11",
+    },
+    RequestId: {
+      name: "X-Request-ID",
+      in: "header",
+      required: false,
+      deprecated: true,
+      description: "The older name of `Idempotency-Key`, accepted the same way.",
+      schema: { type: "string", minLength: 1, maxLength: 255 },
+    },
+    CorrelationId: {
+      name: "X-Correlation-ID",
+      in: "header",
+      required: false,
+      description:
+        "Carried into logs and events, and echoed on the answer; generated when absent or " +
+        "malformed (1–128 of `A-Za-z0-9._:-`).",
+      schema: { type: "string", maxLength: 128 },
+    },
+  };
+  doc.components.headers = {
+    ...doc.components.headers,
+    "Retry-After": {
+      description: "Seconds until a retry can succeed.",
+      schema: { type: "integer" },
+    },
+    RateLimit: {
+      description: 'Per policy: `"<policy>";r=<remaining>;t=<seconds to reset>`.',
+      schema: { type: "string" },
+    },
+    "RateLimit-Policy": {
+      description: 'Per policy: `"<policy>";q=<quota>;w=<window seconds>`.',
+      schema: { type: "string" },
+    },
+    "X-Correlation-ID": {
+      description: "The request's correlation id.",
+      schema: { type: "string" },
+    },
+  };
+  doc.components.responses = {
+    ...doc.components.responses,
+    RateLimited: {
+      description: "Rate limited (the general per-client limit, or the route's own).",
+      headers: {
+        "Retry-After": ref("headers", "Retry-After"),
+        RateLimit: ref("headers", "RateLimit"),
+        "RateLimit-Policy": ref("headers", "RateLimit-Policy"),
+      },
+      content: errorContent,
+    },
+    IdempotencyConflict: {
+      description: "A request with this Idempotency-Key is still in progress (`conflict`).",
+      headers: { "Retry-After": ref("headers", "Retry-After") },
+      content: errorContent,
+    },
+    IdempotencyKeyReused: {
+      description: "This Idempotency-Key was used with another body (`idempotency_key_reused`).",
+      content: errorContent,
+    },
+  };
+
+  const usedTags = new Set<string>();
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    for (const method of METHODS) {
+      const op = (item as Record<string, Operation | undefined>)[method];
+      if (!op) continue;
+      if (!op.tags?.length) {
+        const tag = TAGS.find(([pattern]) => pattern.test(path))?.[1];
+        if (tag) op.tags = [tag];
+      }
+      for (const tag of op.tags ?? []) usedTags.add(tag);
+      op.parameters = [...(op.parameters ?? []), ref("parameters", "CorrelationId")];
+      op.responses["429"] ??= ref("responses", "RateLimited");
+      if (!WRITE_METHODS.has(method)) {
+        // Bodies are only read on writes: a read never answers 413 or 415.
+        delete op.responses["413"];
+        delete op.responses["415"];
+      }
+      if (WRITE_METHODS.has(method)) {
+        op.parameters.push(ref("parameters", "IdempotencyKey"), ref("parameters", "RequestId"));
+        op.responses["409"] ??= ref("responses", "IdempotencyConflict");
+        op.responses["422"] ??= ref("responses", "IdempotencyKeyReused");
+      }
+    }
+  }
+  const order = Object.keys(TAG_DESCRIPTIONS);
+  const rank = (tag: string) => (order.includes(tag) ? order.indexOf(tag) : order.length);
+  doc.tags = [...usedTags]
+    .sort((a, b) => rank(a) - rank(b))
+    .map((name) => ({
+      name,
+      ...(TAG_DESCRIPTIONS[name] ? { description: TAG_DESCRIPTIONS[name] } : {}),
+    }));
+  return doc;
+}

@@ -1,0 +1,77 @@
+/**
+ * The two local-only routes `npm run bench` measures against: a baseline that does no work and one
+ * Argon2id hash with the configured parameters. They exist only with DEV_TOOLS on.
+ */
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createApp } from "../src/app";
+import { argon2id } from "../src/auth/passwords";
+import { call, callWith, expectError, request } from "./helpers/api";
+import { PASSWORD } from "./helpers/users";
+
+const off = { DEV_TOOLS: "false" };
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("benchmark baseline GET /_dev/noop (DEV_TOOLS)", () => {
+  it("answers 204 with an empty body and hashes nothing", async () => {
+    const hash = vi.spyOn(argon2id, "hash");
+    const res = await call("GET", "http://localhost/_dev/noop");
+    expect(res.status, res.text).toBe(204);
+    expect(res.text).toBe("");
+    expect(hash).not.toHaveBeenCalled();
+  });
+
+  it("does not exist when DEV_TOOLS is off", async () => {
+    expectError(await callWith(off, new Request("http://localhost/_dev/noop")), 404, "not_found");
+  });
+});
+
+describe("benchmark hash POST /_dev/hash (DEV_TOOLS)", () => {
+  it("hashes the posted password once with the configured parameters and answers 204 without the hash", async () => {
+    const hash = vi.spyOn(argon2id, "hash");
+    const res = await call("POST", "http://localhost/_dev/hash", { body: { password: PASSWORD } });
+    expect(res.status, res.text).toBe(204);
+    expect(res.text).toBe("");
+    expect(hash).toHaveBeenCalledTimes(1);
+    expect(hash).toHaveBeenCalledWith(PASSWORD, {
+      memoryKib: Number(env.PASSWORD_HASH_MEMORY_KIB),
+      iterations: Number(env.PASSWORD_HASH_ITERATIONS),
+      parallelism: Number(env.PASSWORD_HASH_PARALLELISM),
+    });
+  });
+
+  it("validates the body", async () => {
+    expectError(
+      await call("POST", "http://localhost/_dev/hash", { body: {} }),
+      400,
+      "validation_failed",
+    );
+    expectError(
+      await call("POST", "http://localhost/_dev/hash", { body: { password: "x".repeat(129) } }),
+      400,
+      "validation_failed",
+    );
+  });
+
+  it("does not exist when DEV_TOOLS is off", async () => {
+    const res = await callWith(
+      off,
+      request("POST", "http://localhost/_dev/hash", { body: { password: PASSWORD } }),
+    );
+    expectError(res, 404, "not_found");
+  });
+});
+
+describe("the OpenAPI document", () => {
+  it("documents both routes", () => {
+    const doc = createApp().getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: { title: "user-service", version: "test" },
+    });
+    expect(Object.keys(doc.paths?.["/_dev/noop"] ?? {})).toContain("get");
+    expect(Object.keys(doc.paths?.["/_dev/hash"] ?? {})).toContain("post");
+  });
+});
