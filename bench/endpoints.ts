@@ -1,0 +1,480 @@
+/**
+ * `npm run bench` — the HTTP endpoints under load, in one sitting, with autocannon against the
+ * locally served Worker (`wrangler dev` with local D1, KV, Queues and the Durable Object, started
+ * the way `npm start` starts it, with a state directory of its own), or against a running server
+ * given as BENCH_URL (e.g. `BENCH_URL=http://localhost:8787 npm run bench`).
+ *
+ * Scenarios: a baseline that does no work (GET /_dev/noop), health, register, login, refresh, GET
+ * profile, GET preferences (a KV cache hit), create a push token, and one Argon2id hash alone
+ * (POST /_dev/hash) — the cost login is bounded by. Each runs twice: under load (20 connections)
+ * for throughput, and one request at a time for the latency a single client sees; the hash's own
+ * cost and login's overhead above it come from the latter.
+ *
+ * Results go to bench/RESULTS.md ("HTTP endpoints") and the chart to bench/endpoints.svg.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import autocannon from "autocannon";
+import { machine, pool, startServer, waitFor, writeSection } from "./local-server.ts";
+
+const PORT = Number(process.env.BENCH_PORT ?? 8798);
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const SOLO_DURATION = Number(process.env.BENCH_SOLO_DURATION ?? 5);
+const WARM_UP = 1;
+const CONNECTIONS = 20;
+const PASSWORD = "violet-Harbor-42";
+/** Registered before the scenarios: their tokens serve profile, preferences, push and refresh. */
+const USERS = 60;
+/** Login cycles through these few accounts, as returning users do. */
+const LOGIN_ACCOUNTS = 5;
+const CHART = "bench/endpoints.svg";
+
+const given = process.env.BENCH_URL?.replace(/\/+$/, "");
+
+/** Every RATE_LIMIT_* var wrangler.toml declares, so a new limit is switched off here too. */
+function rateLimitVars(): string[] {
+  const toml = readFileSync("wrangler.toml", "utf8");
+  return [...new Set([...toml.matchAll(/^(RATE_LIMIT_\w+)\s*=/gm)].map((m) => m[1] ?? ""))]
+    .filter(Boolean)
+    .sort();
+}
+
+function hashParams(): string {
+  const toml = readFileSync("wrangler.toml", "utf8");
+  const value = (name: string) => toml.match(new RegExp(`^${name}\\s*=\\s*"(\\d+)"`, "m"))?.[1];
+  return `m=${value("PASSWORD_HASH_MEMORY_KIB")} KiB, t=${value("PASSWORD_HASH_ITERATIONS")}, p=${value("PASSWORD_HASH_PARALLELISM")}`;
+}
+
+interface Session {
+  email: string;
+  access: string;
+  refresh: string;
+}
+
+/** What one autocannon request of a scenario looks like; `next` fills in what varies. */
+type Setup = autocannon.Request;
+
+interface Scenario {
+  name: string;
+  method: "GET" | "POST";
+  path: string;
+  /** The status every answer should have; anything else is flagged in the table. */
+  expect: number;
+  /** Builds the next request (unique email, a token from the pool …); static when absent. */
+  next?: (context: Record<string, unknown>) => { headers?: Record<string, string>; body?: string };
+  onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;
+  static?: { headers?: Record<string, string>; body?: string };
+}
+
+interface Measure {
+  rps: number;
+  p50: number;
+  p99: number;
+  mean: number;
+  total: number;
+  answers: Record<string, number>;
+  unexpected: number;
+  errors: number;
+  timeouts: number;
+}
+
+async function run(
+  base: string,
+  scenario: Scenario,
+  duration: number,
+  connections: number,
+): Promise<Measure> {
+  const request: Setup = {
+    method: scenario.method,
+    path: scenario.path,
+    headers: { "content-type": "application/json", ...scenario.static?.headers },
+    ...(scenario.static?.body === undefined ? {} : { body: scenario.static.body }),
+  };
+  const { next, onResponse } = scenario;
+  if (next) {
+    request.setupRequest = (req, context) => {
+      const varying = next(context as Record<string, unknown>);
+      return {
+        ...req,
+        headers: { ...req.headers, ...varying.headers },
+        ...(varying.body === undefined ? {} : { body: varying.body }),
+      };
+    };
+  }
+  if (onResponse) {
+    request.onResponse = (status, body, context) =>
+      onResponse(status, body, context as Record<string, unknown>);
+  }
+  const result = await autocannon({ url: base, connections, duration, requests: [request] });
+  const answers = Object.fromEntries(
+    Object.entries(
+      (result.statusCodeStats ?? {}) as Record<string, { count?: number } | undefined>,
+    ).map(([code, stat]) => [code, stat?.count ?? 0]),
+  );
+  const total = Object.values(answers).reduce((sum, n) => sum + n, 0);
+  return {
+    rps: total / duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    mean: result.latency.mean,
+    total,
+    answers,
+    unexpected: total - (answers[String(scenario.expect)] ?? 0),
+    // autocannon counts timeouts among the errors.
+    errors: result.errors,
+    timeouts: result.timeouts,
+  };
+}
+
+async function post(base: string, path: string, body: unknown, token?: string) {
+  const res = await fetch(`${base}${path}`, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) {
+    const hint =
+      res.status === 429 && given
+        ? " — the running server's rate limits apply; start it with every RATE_LIMIT_* var off " +
+          `(npm start -- ${rateLimitVars()
+            .map((name) => `--var ${name}:off`)
+            .join(" ")}) or let npm run bench start its own`
+        : "";
+    throw new Error(`POST ${path} answered ${res.status}: ${text}${hint}`);
+  }
+  return JSON.parse(text) as { data: Record<string, unknown> };
+}
+
+function scenarios(sessions: Session[], runId: string): Scenario[] {
+  const json = (value: unknown) => JSON.stringify(value);
+  let turn = 0;
+  const bearer = () => {
+    const session = sessions[turn++ % sessions.length];
+    return { headers: { authorization: `Bearer ${session?.access ?? ""}` } };
+  };
+  // Refresh tokens are single use: a pool of live ones, each taken by one request and replaced by
+  // the token its answer carries. (autocannon clears a connection's `context` before every request
+  // when a scenario has one request, so the chain cannot live there.) A run stops with up to
+  // `connections` requests in flight, whose new tokens are never read: USERS covers every run.
+  const refreshTokens = sessions.map((s) => s.refresh);
+  let registered = 0;
+  let pushed = 0;
+  let loggedIn = 0;
+  return [
+    { name: "baseline (GET /_dev/noop)", method: "GET", path: "/_dev/noop", expect: 204 },
+    { name: "health (GET /health)", method: "GET", path: "/health", expect: 200 },
+    {
+      name: "profile (GET /api/v1/users/me/)",
+      method: "GET",
+      path: "/api/v1/users/me/",
+      expect: 200,
+      next: bearer,
+    },
+    {
+      name: "preferences, cache hit (GET /api/v1/users/preferences/)",
+      method: "GET",
+      path: "/api/v1/users/preferences/",
+      expect: 200,
+      next: bearer,
+    },
+    {
+      name: "refresh (POST /api/v1/auth/refresh/)",
+      method: "POST",
+      path: "/api/v1/auth/refresh/",
+      expect: 200,
+      next: () => ({ body: json({ refresh_token: refreshTokens.shift() ?? "pool-exhausted" }) }),
+      onResponse: (status, body) => {
+        if (status !== 200) return;
+        const token = (JSON.parse(body) as { data?: { refresh_token?: string } }).data
+          ?.refresh_token;
+        if (token) refreshTokens.push(token);
+      },
+    },
+    {
+      name: "login (POST /api/v1/auth/login/)",
+      method: "POST",
+      path: "/api/v1/auth/login/",
+      expect: 200,
+      next: () => ({
+        body: json({
+          email: sessions[loggedIn++ % Math.min(LOGIN_ACCOUNTS, sessions.length)]?.email,
+          password: PASSWORD,
+        }),
+      }),
+    },
+    {
+      name: "Argon2id hash alone (POST /_dev/hash)",
+      method: "POST",
+      path: "/_dev/hash",
+      expect: 204,
+      static: { body: json({ password: PASSWORD }) },
+    },
+    {
+      name: "create push token (POST /api/v1/users/push-tokens/)",
+      method: "POST",
+      path: "/api/v1/users/push-tokens/",
+      expect: 201,
+      next: () => ({
+        ...bearer(),
+        body: json({ token: `bench-${runId}-${pushed++}`, platform: "android" }),
+      }),
+    },
+    {
+      name: "register (POST /api/v1/users/)",
+      method: "POST",
+      path: "/api/v1/users/",
+      expect: 201,
+      next: () => ({
+        body: json({ email: `bench-${runId}-${registered++}@example.com`, password: PASSWORD }),
+      }),
+    },
+  ];
+}
+
+const rateLimits = rateLimitVars();
+let server: Awaited<ReturnType<typeof startServer>> | undefined;
+let base: string;
+if (given) {
+  base = given;
+  console.warn(
+    `Using the running server at ${base}: its own rate limits apply, so scenarios may measure 429s. ` +
+      "Without BENCH_URL, npm run bench starts a server with every limit off.",
+  );
+} else {
+  console.log(`Starting wrangler dev on port ${PORT} (every RATE_LIMIT_* off) …`);
+  server = await startServer(
+    PORT,
+    ".wrangler/bench-endpoints-state",
+    Object.fromEntries(rateLimits.map((name) => [name, "off"])),
+  );
+  base = server.base;
+}
+
+interface Row {
+  scenario: Scenario;
+  loaded: Measure;
+  solo: Measure;
+}
+const rows: Row[] = [];
+const started = performance.now();
+try {
+  const noop = await fetch(`${base}/_dev/noop`);
+  if (noop.status !== 204) {
+    throw new Error(`GET /_dev/noop answered ${noop.status}: the server needs DEV_TOOLS on`);
+  }
+
+  const runId = crypto.randomUUID().slice(0, 8);
+  const sessions: Session[] = [];
+  await pool(USERS, 4, async (i) => {
+    const email = `bench-${runId}-user-${i}@example.com`;
+    const { data } = await post(base, "/api/v1/users/", { email, password: PASSWORD });
+    sessions.push({
+      email,
+      access: data.access_token as string,
+      refresh: data.refresh_token as string,
+    });
+  });
+  // Fill the preferences cache: the scenario measures hits.
+  await pool(sessions.length, 4, async (i) => {
+    const res = await fetch(`${base}/api/v1/users/preferences/`, {
+      headers: { Authorization: `Bearer ${sessions[i]?.access}` },
+    });
+    await res.arrayBuffer();
+  });
+
+  // Registration publishes user.created after the answer; let the local consumer finish with them
+  // so the first scenarios do not share the CPU with it.
+  await pool(sessions.length, 4, async (i) => {
+    const email = encodeURIComponent(sessions[i]?.email ?? "");
+    await waitFor("the setup's user.created events", async () => {
+      const res = await fetch(`${base}/_dev/mailbox?to=${email}`);
+      const { data } = (await res.json()) as { data?: unknown[] };
+      return (data?.length ?? 0) > 0;
+    });
+  });
+
+  for (const scenario of scenarios(sessions, runId)) {
+    process.stdout.write(`${scenario.name} … `);
+    await run(base, scenario, WARM_UP, CONNECTIONS);
+    const loaded = await run(base, scenario, DURATION, CONNECTIONS);
+    const solo = await run(base, scenario, SOLO_DURATION, 1);
+    rows.push({ scenario, loaded, solo });
+    console.log(
+      `${Math.round(loaded.rps)} requests/s, p50 ${loaded.p50} ms; alone p50 ${solo.p50} ms`,
+    );
+  }
+} finally {
+  await server?.stop();
+}
+const seconds = Math.round((performance.now() - started) / 1000);
+
+// ---- The report ----------------------------------------------------------------------------
+
+const find = (path: string) => {
+  const row = rows.find((r) => r.scenario.path === path);
+  if (!row) throw new Error(`no measure for ${path}`);
+  return row;
+};
+const baseline = find("/_dev/noop");
+const hash = find("/_dev/hash");
+const login = find("/api/v1/auth/login/");
+
+const ms = (n: number) => n.toFixed(1);
+const ratio = (m: Measure) => m.rps / baseline.loaded.rps;
+const answers = (m: Measure, expected: number) => {
+  const list = Object.entries(m.answers)
+    .map(([code, n]) => `${n} × ${code}`)
+    .join(", ");
+  const problems = [
+    m.unexpected > 0 ? `**${m.unexpected} unexpected (not ${expected})**` : "",
+    m.errors > 0
+      ? `**${m.errors} socket errors${m.timeouts ? ` (${m.timeouts} timeouts)` : ""}**`
+      : "",
+  ].filter(Boolean);
+  return [list || "none", ...problems].join("; ");
+};
+
+const loadedTable = rows
+  .map(
+    ({ scenario, loaded }) =>
+      `| ${scenario.name} | ${Math.round(loaded.rps)} | ${ms(loaded.p50)} | ${ms(loaded.p99)} | ${ratio(loaded).toFixed(3)} | ${loaded.unexpected + loaded.errors} | ${answers(loaded, scenario.expect)} |`,
+  )
+  .join("\n");
+const soloTable = rows
+  .map(
+    ({ scenario, solo }) =>
+      `| ${scenario.name} | ${ms(solo.p50)} | ${ms(solo.p99)} | ${ms(solo.mean)} | ${Math.round(solo.rps)} | ${solo.unexpected + solo.errors} |`,
+  )
+  .join("\n");
+
+const hashCostP50 = hash.solo.p50 - baseline.solo.p50;
+const hashCostMean = hash.solo.mean - baseline.solo.mean;
+const overheadP50 = login.solo.p50 - hash.solo.p50;
+const overheadMean = login.solo.mean - hash.solo.mean;
+// Under load the server's one JavaScript thread is the bottleneck of CPU-bound routes, so the time
+// it spends per request is about 1 / throughput.
+const perRequest = (m: Measure) => 1000 / m.rps;
+const overheadLoaded = perRequest(login.loaded) - perRequest(hash.loaded);
+const flagged = rows.filter((r) => r.loaded.unexpected + r.loaded.errors > 0);
+
+const section = `## HTTP endpoints
+
+${machine()}; \`npm run bench\` (bench/endpoints.ts), ${seconds} s in all: autocannon against
+${
+  given
+    ? `the running server at ${given} (**its own rate limits applied**)`
+    : `\`wrangler dev\` started as \`npm start\` starts it (local D1, KV, Queues and Durable Object,
+a fresh state directory, migrations applied) with **every rate limit off** (${rateLimits.map((n) => `\`${n}\``).join(", ")}
+= \`off\`): one client sending thousands of requests would otherwise measure 429s — the limiter's
+own cost is the "Rate limiter" section (bench/limiter.ts)`
+}. The load generator shares the
+machine's CPUs with workerd, so the numbers are for this machine, not a forecast for Cloudflare.
+
+Each scenario: a ${WARM_UP} s warm-up, then ${DURATION} s with ${CONNECTIONS} connections (throughput), then ${SOLO_DURATION} s with
+one connection (the latency a single client sees). Before them, ${USERS} users are registered; their
+access tokens take turns on the authenticated routes, their refresh tokens form the pool refresh
+draws from (single use: each answer's new token goes back into the pool), the first
+${LOGIN_ACCOUNTS} accounts take turns logging in, and each user's preferences are read once so the
+preferences scenario measures cache hits. Register uses a new email per request, push tokens a new
+token value per request. The baseline, GET /_dev/noop (DEV_TOOLS only), passes the same middleware
+as every request and answers 204 with no I/O; POST /_dev/hash (DEV_TOOLS only) is one Argon2id
+hash with the configured parameters (${hashParams()}) and nothing else.
+
+All ${CONNECTIONS} connections for every scenario, so the ratios compare like with like. The CPU-bound
+routes (register, login, the hash) are saturated long before that: more connections only queue
+longer, so their p50 under load is mostly waiting, and their throughput is the figure to read.
+
+### Under load (${CONNECTIONS} connections)
+
+| scenario | requests/s | p50 ms | p99 ms | throughput vs baseline | errors | answers |
+|---|---|---|---|---|---|---|
+${loadedTable}
+
+"errors" counts answers other than the scenario's expected status plus socket errors.
+${flagged.length === 0 ? "Every answer had the expected status; no socket errors." : `**Scenarios with errors:** ${flagged.map((r) => r.scenario.name).join("; ")}.`}
+
+![Throughput as a ratio of the baseline](endpoints.svg)
+
+### One request at a time (1 connection)
+
+| scenario | p50 ms | p99 ms | mean ms | requests/s | errors |
+|---|---|---|---|---|---|
+${soloTable}
+
+### Login and the password hash
+
+Inside workerd the clock does not advance during CPU work, so nothing is timed inside the Worker:
+every figure is autocannon's latency seen from outside, one request at a time, in this run.
+
+| measure | p50 | mean |
+|---|---|---|
+| one Argon2id hash (POST /_dev/hash − GET /_dev/noop) | **${ms(hashCostP50)} ms** | ${ms(hashCostMean)} ms |
+| login overhead above the hash (login − POST /_dev/hash) | **${ms(overheadP50)} ms** | ${ms(overheadMean)} ms |
+| login, whole request | ${ms(login.solo.p50)} ms | ${ms(login.solo.mean)} ms |
+
+The hash route's answer includes the HTTP round trip and the middleware, as the baseline's does,
+so their difference is the hash. Login's difference from the hash route is everything login does
+besides it, waiting included: the user lookup, the session, last-login and audit rows in one D1
+batch, signing the access token (with the limits off, login's limiter calls are skipped; with
+them on, each adds a Durable Object round trip, see "Rate limiter"). The p50 is the figure to
+read: autocannon's percentiles have 1 ms resolution, and a mean takes in every pause (garbage
+collection, the local queue consumer).
+
+The same split under load: with both routes saturated, the Worker's one JavaScript thread is the
+bottleneck, so the server time per request is about 1000 / requests/s — ${ms(perRequest(hash.loaded))} ms per hash,
+${ms(perRequest(login.loaded))} ms per login, **${ms(overheadLoaded)} ms per login above the hash**; login's throughput is
+${((login.loaded.rps / hash.loaded.rps) * 100).toFixed(0)} % of the bare hash's. Time login spends waiting on D1 overlaps other requests' hashing, so it
+counts in the one-at-a-time overhead but hardly in this one.
+`;
+
+writeSection("HTTP endpoints", section);
+writeFileSync(
+  CHART,
+  chart(rows.map((r) => ({ label: r.scenario.name, value: ratio(r.loaded), rps: r.loaded.rps }))),
+);
+console.log(section);
+
+/** A horizontal bar chart of throughput ratios, one bar per scenario, with the value at its end. */
+function chart(bars: { label: string; value: number; rps: number }[]): string {
+  const labelWidth = 400;
+  const plotWidth = 420;
+  const barHeight = 22;
+  const gap = 10;
+  const top = 50;
+  const bottom = 40;
+  const height = top + bars.length * (barHeight + gap) + bottom;
+  const width = labelWidth + plotWidth + 130;
+  const max = Math.max(1, ...bars.map((b) => b.value));
+  const x = (v: number) => labelWidth + (v / max) * plotWidth;
+  const escapeXml = (s: string) =>
+    s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+  const ticks = [0, 0.25, 0.5, 0.75, 1, ...(max > 1 ? [max] : [])];
+  const plotBottom = top + bars.length * (barHeight + gap);
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="13" role="img">`,
+    `<title>Throughput of each endpoint as a ratio of the baseline (npm run bench)</title>`,
+    `<rect width="100%" height="100%" fill="#ffffff"/>`,
+    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">Throughput as a ratio of the baseline (GET /_dev/noop), ${CONNECTIONS} connections</text>`,
+    ...ticks.map(
+      (t) =>
+        `<line x1="${x(t)}" y1="${top - 8}" x2="${x(t)}" y2="${plotBottom}" stroke="${t === 1 ? "#555555" : "#dddddd"}"${t === 1 ? ' stroke-dasharray="4 3"' : ""}/>` +
+        `<text x="${x(t)}" y="${plotBottom + 18}" text-anchor="middle" fill="#555555">${t.toFixed(2)}</text>`,
+    ),
+    ...bars.map((bar, i) => {
+      const y = top + i * (barHeight + gap);
+      const w = Math.max(1, x(bar.value) - labelWidth);
+      const fill = bar.value >= 0.5 ? "#2f6fb0" : bar.value >= 0.1 ? "#e08a1e" : "#c0392b";
+      return [
+        `<text x="${labelWidth - 10}" y="${y + barHeight / 2 + 4}" text-anchor="end">${escapeXml(bar.label)}</text>`,
+        `<rect x="${labelWidth}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" fill="${fill}"/>`,
+        `<text x="${(labelWidth + w + 6).toFixed(1)}" y="${y + barHeight / 2 + 4}">${bar.value.toFixed(3)} (${Math.round(bar.rps)}/s)</text>`,
+      ].join("");
+    }),
+    `<text x="${labelWidth + plotWidth / 2}" y="${height - 8}" text-anchor="middle" fill="#555555">requests/s ÷ baseline requests/s (dashed: the baseline)</text>`,
+    "</svg>",
+  ];
+  return `${parts.join("\n")}\n`;
+}
