@@ -5,13 +5,15 @@
  * correlation id and is logged; configuration is parsed before anything reads it; bodies are
  * checked before any route parses them; authentication is per route.
  */
+
+import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
 import { secureHeaders } from "hono/secure-headers";
 import packageJson from "../package.json";
 import type { AppEnv } from "./app-env";
 import { presentedService } from "./auth/callers";
-import { getConfig } from "./config";
+import { type Config, getConfig } from "./config";
 import { ApiError, errorResponse, handleError } from "./errors";
 import { publishAfterResponse } from "./events/outbox";
 import { idempotency } from "./middleware/idempotency";
@@ -41,29 +43,41 @@ const config = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-const corsFromConfig = createMiddleware<AppEnv>((c, next) => {
-  const allowed = c.get("config").corsOrigins;
-  return cors({
-    origin: (origin) => (allowed.includes("*") ? "*" : allowed.includes(origin) ? origin : null),
-    allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-    allowHeaders: [
-      "Authorization",
-      "Content-Type",
-      "Idempotency-Key",
-      "X-Request-ID",
-      "X-Correlation-ID",
-      "X-Service-Key",
-    ],
-    exposeHeaders: [
-      "X-Correlation-ID",
-      "Retry-After",
-      "RateLimit",
-      "RateLimit-Policy",
-      "Idempotent-Replayed",
-    ],
-    maxAge: 600,
-  })(c, next);
-});
+/** The CORS middleware for a configuration, built once per isolate rather than per request. */
+const corsByConfig = new WeakMap<Config, MiddlewareHandler>();
+
+function corsFor(config: Config): MiddlewareHandler {
+  let middleware = corsByConfig.get(config);
+  if (!middleware) {
+    const allowed = config.corsOrigins;
+    middleware = cors({
+      origin: (origin) => (allowed.includes("*") ? "*" : allowed.includes(origin) ? origin : null),
+      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+      allowHeaders: [
+        "Authorization",
+        "Content-Type",
+        "Idempotency-Key",
+        "X-Request-ID",
+        "X-Correlation-ID",
+        "X-Service-Key",
+      ],
+      exposeHeaders: [
+        "X-Correlation-ID",
+        "Retry-After",
+        "RateLimit",
+        "RateLimit-Policy",
+        "Idempotent-Replayed",
+        "Deprecation",
+        "Link",
+      ],
+      maxAge: 600,
+    });
+    corsByConfig.set(config, middleware);
+  }
+  return middleware;
+}
+
+const corsFromConfig = createMiddleware<AppEnv>((c, next) => corsFor(c.get("config"))(c, next));
 
 /**
  * The general per-client ceiling (DESIGN §7: 300 a minute), on every request but CORS preflights

@@ -2,10 +2,22 @@
  * POST /auth/logout/ — revocation in D1 and on the KV deny-list.
  */
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { kvKeys } from "../src/kv";
-import { call, type Envelope, expectError } from "./helpers/api";
-import { auditFor, claims, login, register, sessionsFor, type TokenPair } from "./helpers/users";
+import { call, callWith, type Envelope, expectError, request } from "./helpers/api";
+import {
+  auditFor,
+  claims,
+  login,
+  register,
+  sessionsFor,
+  type TokenPair,
+  userRow,
+} from "./helpers/users";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 async function secondSession(email: string, password: string): Promise<TokenPair> {
   const res = await login(email, password);
@@ -92,5 +104,43 @@ describe("logout", () => {
       401,
       "invalid_token",
     );
+  });
+});
+
+describe("a revoked session's reads", () => {
+  // Reads run while the deny-list is consulted; their answer must never reach a revoked session.
+  it("get the 401 and nothing of what the read found", async () => {
+    const user = await register();
+    expect(
+      (await call("POST", "/auth/logout/", { token: user.access_token, body: {} })).status,
+    ).toBe(200);
+    for (const path of [
+      "/users/me/",
+      "/users/preferences/",
+      "/users/push-tokens/",
+      "/auth/sessions/",
+    ]) {
+      const res = await call("GET", path, { token: user.access_token });
+      expectError(res, 401, "invalid_token");
+      expect(res.text, path).not.toContain(user.email);
+      expect(res.headers.get("WWW-Authenticate"), path).toContain('error="invalid_token"');
+    }
+  });
+
+  it("get 503, not the answer, when the deny-list cannot be read", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const user = await register();
+    for (const method of ["GET", "PATCH"]) {
+      const res = await callWith(
+        { KV: undefined },
+        request(method, "/users/me/", {
+          token: user.access_token,
+          body: method === "PATCH" ? { name: "Not written" } : undefined,
+        }),
+      );
+      expectError(res, 503, "service_unavailable");
+      expect(res.text, method).not.toContain(user.email);
+    }
+    expect((await userRow(user.id))?.name).not.toBe("Not written");
   });
 });

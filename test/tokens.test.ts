@@ -86,6 +86,16 @@ describe("access token claims", () => {
   });
 });
 
+describe("a token already verified in this isolate", () => {
+  it("still expires on time: the remembered verification is no longer good after exp", async () => {
+    const user = await register();
+    expect((await profileWith(user.access_token)).status).toBe(200);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Number(claims(user.access_token).exp) * 1000);
+    expectError(await profileWith(user.access_token), 401, "token_expired");
+  });
+});
+
 describe("forged and misused tokens are refused", () => {
   it("refuses alg none", async () => {
     const user = await register();

@@ -83,10 +83,42 @@ export async function signAccessToken(
 }
 
 /**
+ * Tokens this isolate has verified, by their exact text: a client sends the same access token with
+ * every request for its 15 minutes, and an ECDSA verification is the costliest step of an
+ * authenticated read. Only a token that passed every check is kept, only until its `exp` (checked
+ * again on every hit), and at most VERIFIED_MAX of them (oldest first out). A token differing in
+ * any character is verified afresh. Revocation is not cached: the deny-list is read per request.
+ */
+const verifiedTokens = new WeakMap<Config["jwt"], Map<string, AccessClaims>>();
+const VERIFIED_MAX = 2_000;
+
+function rememberVerified(jwt: Config["jwt"], token: string, claims: AccessClaims) {
+  let cache = verifiedTokens.get(jwt);
+  if (!cache) {
+    cache = new Map();
+    verifiedTokens.set(jwt, cache);
+  }
+  if (cache.size >= VERIFIED_MAX) {
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
+  }
+  cache.set(token, claims);
+}
+
+/**
  * Verifies an access token and returns its claims, or throws ApiError `invalid_token` /
  * `token_expired`. Does not consult the revocation deny-list (see sessions.ts).
  */
 export async function verifyAccessToken(config: Config, token: string): Promise<AccessClaims> {
+  const known = verifiedTokens.get(config.jwt)?.get(token);
+  // jose's rule: a token is expired once now >= exp.
+  if (known && Math.floor(Date.now() / 1000) < known.exp) return known;
+  const claims = await verifyAccessTokenSignature(config, token);
+  rememberVerified(config.jwt, token, claims);
+  return claims;
+}
+
+async function verifyAccessTokenSignature(config: Config, token: string): Promise<AccessClaims> {
   const { keySet } = await keys(config.jwt);
   let payload: Record<string, unknown>;
   try {

@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
-import { ApiError } from "../errors";
+import { ApiError, errorResponse, toApiError } from "../errors";
 import { errorDetail, log } from "../logging";
 import { type AccessClaims, verifyAccessToken } from "./jwt";
 import { isSessionDenied } from "./sessions";
@@ -33,27 +33,24 @@ export function bearerToken(header: string | undefined): string | null {
   return match[1];
 }
 
-/**
- * Authenticates the bearer access token of the request, sets `auth`, and returns its claims;
- * throws the 401 (or 503 when the deny-list cannot be read) otherwise.
- */
-export async function authenticateUser(c: Context<AppEnv>): Promise<AccessClaims> {
-  // Once per request: the idempotency middleware may have authenticated it already.
-  const authenticated = c.get("auth");
-  if (authenticated) return authenticated;
+/** The claims of the request's bearer access token (signature, claims, expiry), or the 401. */
+async function verifiedClaims(c: Context<AppEnv>): Promise<AccessClaims> {
   const token = bearerToken(c.req.header("Authorization"));
   if (token === null) {
     throw unauthorized("authentication_required", "Authentication credentials were not provided");
   }
-  let claims: AccessClaims;
   try {
-    claims = await verifyAccessToken(c.get("config"), token);
+    return await verifyAccessToken(c.get("config"), token);
   } catch (err) {
     if (err instanceof ApiError && (err.code === "invalid_token" || err.code === "token_expired")) {
       throw unauthorized(err.code, err.message);
     }
     throw err;
   }
+}
+
+/** Throws the 401 if the token's session is revoked, or 503 when the deny-list cannot be read. */
+async function checkNotRevoked(c: Context<AppEnv>, claims: AccessClaims): Promise<void> {
   let denied: boolean;
   try {
     denied = await isSessionDenied(c.env.KV, claims.sid);
@@ -65,12 +62,48 @@ export async function authenticateUser(c: Context<AppEnv>): Promise<AccessClaims
     throw new ApiError("service_unavailable", "Authentication is temporarily unavailable");
   }
   if (denied) throw unauthorized("invalid_token", "Session has been revoked");
+}
+
+/**
+ * Authenticates the bearer access token of the request, sets `auth`, and returns its claims;
+ * throws the 401 (or 503 when the deny-list cannot be read) otherwise.
+ */
+export async function authenticateUser(c: Context<AppEnv>): Promise<AccessClaims> {
+  // Once per request: the idempotency middleware may have authenticated it already.
+  const authenticated = c.get("auth");
+  if (authenticated) return authenticated;
+  const claims = await verifiedClaims(c);
+  await checkNotRevoked(c, claims);
   c.set("auth", claims);
   return claims;
 }
 
-/** Routes for an authenticated user (a valid access token of a session that is not revoked). */
+const READS = new Set(["GET", "HEAD"]);
+
+/**
+ * Routes for an authenticated user (a valid access token of a session that is not revoked).
+ *
+ * On a read the revocation check (a KV read) runs while the handler does: a read changes nothing,
+ * so it can start before the check ends, and its answer is only sent once the check has passed —
+ * otherwise the answer is replaced by the 401 (or 503). The latency of an authenticated read is
+ * then the longer of the two, not their sum. Writes wait for the check before they start.
+ */
 export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
-  await authenticateUser(c);
+  if (!READS.has(c.req.method) || c.get("auth")) {
+    await authenticateUser(c);
+    return next();
+  }
+  const claims = await verifiedClaims(c);
+  const revocation = checkNotRevoked(c, claims).then(
+    () => null,
+    (err: unknown) => err,
+  );
+  c.set("auth", claims);
   await next();
+  const refused = await revocation;
+  if (refused) {
+    // Drop the read's answer entirely (no header of it may survive), then answer the refusal.
+    c.res = undefined;
+    c.res = errorResponse(toApiError(refused));
+  }
 });
