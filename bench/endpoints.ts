@@ -11,6 +11,7 @@
  * cost and login's overhead above it come from the latter.
  *
  * Results go to bench/RESULTS.md ("HTTP endpoints") and the chart to bench/endpoints.svg.
+ * `BENCH_ONLY=profile,preferences` runs a subset and only prints it.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import autocannon from "autocannon";
@@ -29,6 +30,13 @@ const LOGIN_ACCOUNTS = 5;
 const CHART = "bench/endpoints.svg";
 
 const given = process.env.BENCH_URL?.replace(/\/+$/, "");
+/**
+ * BENCH_ONLY=profile,preferences runs only the scenarios whose names contain one of the words (and
+ * the baseline), and prints them without touching bench/RESULTS.md.
+ */
+const only = process.env.BENCH_ONLY?.split(",")
+  .map((word) => word.trim())
+  .filter(Boolean);
 
 /** Every RATE_LIMIT_* var wrangler.toml declares, so a new limit is switched off here too. */
 function rateLimitVars(): string[] {
@@ -75,6 +83,8 @@ interface Measure {
   unexpected: number;
   errors: number;
   timeouts: number;
+  /** The Worker's CPU milliseconds per request (workerd, from /proc), when it can be read. */
+  cpuMs: number | null;
 }
 
 async function run(
@@ -104,7 +114,9 @@ async function run(
     request.onResponse = (status, body, context) =>
       onResponse(status, body, context as Record<string, unknown>);
   }
+  const cpuBefore = server?.cpuSeconds() ?? null;
   const result = await autocannon({ url: base, connections, duration, requests: [request] });
+  const cpuAfter = server?.cpuSeconds() ?? null;
   const answers = Object.fromEntries(
     Object.entries(
       (result.statusCodeStats ?? {}) as Record<string, { count?: number } | undefined>,
@@ -119,6 +131,10 @@ async function run(
     total,
     answers,
     unexpected: total - (answers[String(scenario.expect)] ?? 0),
+    cpuMs:
+      cpuBefore === null || cpuAfter === null || total === 0
+        ? null
+        : ((cpuAfter - cpuBefore) * 1000) / total,
     // autocannon counts timeouts among the errors.
     errors: result.errors,
     timeouts: result.timeouts,
@@ -296,7 +312,10 @@ try {
     });
   });
 
-  for (const scenario of scenarios(sessions, runId)) {
+  const chosen = scenarios(sessions, runId).filter(
+    (s) => !only || s.path === "/_dev/noop" || only.some((word) => s.name.includes(word)),
+  );
+  for (const scenario of chosen) {
     process.stdout.write(`${scenario.name} … `);
     await run(base, scenario, WARM_UP, CONNECTIONS);
     const loaded = await run(base, scenario, DURATION, CONNECTIONS);
@@ -310,6 +329,17 @@ try {
   await server?.stop();
 }
 const seconds = Math.round((performance.now() - started) / 1000);
+
+if (only) {
+  // A partial run (e.g. to compare a change quickly): printed, not recorded.
+  const base = rows[0]?.loaded.rps ?? 1;
+  for (const { scenario, loaded, solo } of rows) {
+    console.log(
+      `${scenario.name}: ${Math.round(loaded.rps)} requests/s (${(loaded.rps / base).toFixed(3)} of the baseline), p50 ${loaded.p50} ms, Worker CPU ${loaded.cpuMs?.toFixed(3) ?? "n/a"} ms/request; alone p50 ${solo.p50} ms, mean ${solo.mean.toFixed(2)} ms`,
+    );
+  }
+  process.exit(0);
+}
 
 // ---- The report ----------------------------------------------------------------------------
 
@@ -337,10 +367,12 @@ const answers = (m: Measure, expected: number) => {
   return [list || "none", ...problems].join("; ");
 };
 
+const cpu = (m: Measure) => (m.cpuMs === null ? "n/a" : m.cpuMs.toFixed(2));
+
 const loadedTable = rows
   .map(
     ({ scenario, loaded }) =>
-      `| ${scenario.name} | ${Math.round(loaded.rps)} | ${ms(loaded.p50)} | ${ms(loaded.p99)} | ${ratio(loaded).toFixed(3)} | ${loaded.unexpected + loaded.errors} | ${answers(loaded, scenario.expect)} |`,
+      `| ${scenario.name} | ${Math.round(loaded.rps)} | ${ms(loaded.p50)} | ${ms(loaded.p99)} | ${ratio(loaded).toFixed(3)} | ${cpu(loaded)} | ${loaded.unexpected + loaded.errors} | ${answers(loaded, scenario.expect)} |`,
   )
   .join("\n");
 const soloTable = rows
@@ -389,11 +421,14 @@ longer, so their p50 under load is mostly waiting, and their throughput is the f
 
 ### Under load (${CONNECTIONS} connections)
 
-| scenario | requests/s | p50 ms | p99 ms | throughput vs baseline | errors | answers |
-|---|---|---|---|---|---|---|
+| scenario | requests/s | p50 ms | p99 ms | throughput vs baseline | Worker CPU ms/request | errors | answers |
+|---|---|---|---|---|---|---|---|
 ${loadedTable}
 
-"errors" counts answers other than the scenario's expected status plus socket errors.
+"errors" counts answers other than the scenario's expected status plus socket errors. "Worker
+CPU" is the CPU time of the server's workerd processes over the run (from /proc, so local D1 and
+KV work is included) divided by the requests answered: the server's own cost, which the load
+generator sharing the machine disturbs far less than throughput or latency.
 ${flagged.length === 0 ? "Every answer had the expected status; no socket errors." : `**Scenarios with errors:** ${flagged.map((r) => r.scenario.name).join("; ")}.`}
 
 ![Throughput as a ratio of the baseline](endpoints.svg)

@@ -4,7 +4,7 @@
  * pool of concurrent tasks, and writing a section of bench/RESULTS.md.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { ensureDevVars } from "../scripts/dev-vars.ts";
 
@@ -13,6 +13,38 @@ const wrangler = "node_modules/.bin/wrangler";
 export interface LocalServer {
   base: string;
   stop: () => Promise<void>;
+  /**
+   * CPU seconds used so far by the server's workerd processes (user + system, from /proc), or null
+   * where /proc is not available. The difference across a run, divided by its requests, is the
+   * Worker's CPU cost per request — steadier than latency on a machine the load generator shares.
+   */
+  cpuSeconds: () => number | null;
+}
+
+/** Sums utime + stime of the workerd processes in a process group (Linux /proc). */
+function groupCpuSeconds(pgid: number): number | null {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return null;
+  }
+  const ticksPerSecond = 100; // USER_HZ: 100 on every Linux architecture Node supports
+  let ticks = 0;
+  for (const pid of entries) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue; // the process ended meanwhile
+    }
+    // "pid (comm) state ppid pgrp …": comm may hold spaces, so split after its closing parenthesis.
+    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (comm !== "workerd" || Number(fields[2]) !== pgid) continue;
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / ticksPerSecond;
 }
 
 export async function waitFor(
@@ -83,6 +115,7 @@ export async function startServer(
   });
   return {
     base,
+    cpuSeconds: () => (child.pid ? groupCpuSeconds(child.pid) : null),
     stop: async () => {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       kill();
