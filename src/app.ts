@@ -22,7 +22,7 @@ import { requestContext } from "./middleware/request-context";
 import { clientNetwork, enforce } from "./rate-limit/limits";
 import { adminRouter } from "./routes/admin/admin.index";
 import { authRouter } from "./routes/auth/auth.index";
-import { compatRouter } from "./routes/compat/compat.index";
+import { compatRouter, deprecatedPaths } from "./routes/compat/compat.index";
 import { devRouter } from "./routes/dev/dev.index";
 import { docsContentSecurityPolicy, docsRouter } from "./routes/docs/docs.index";
 import { healthRouter } from "./routes/health/health.index";
@@ -122,6 +122,8 @@ export function createApp() {
   const app = createRouter();
 
   app.use("*", requestContext);
+  // Outside everything else, so every answer to an old path says where to go instead.
+  app.use("*", deprecatedPaths);
   // Before secureHeaders so it runs after it and replaces the strict CSP on the /docs page only.
   app.use("/docs", docsContentSecurityPolicy);
   // Headers that need no configuration come first, so even a 500 `misconfigured` carries them.

@@ -5,7 +5,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { DEPRECATED_SINCE } from "../src/routes/compat/compat.index";
-import { type ApiResponse, call, type Envelope, expectError } from "./helpers/api";
+import {
+  type ApiResponse,
+  call,
+  callWith,
+  type Envelope,
+  expectError,
+  request,
+} from "./helpers/api";
 import {
   login,
   makeAdmin,
@@ -150,6 +157,36 @@ describe("the caller's profile and password", () => {
     const res = await send("GET", "/api/users/me/");
     expectError(res, 401, "authentication_required");
     expectDeprecated(res, "/api/v1/users/profile/");
+  });
+
+  it("so do answers given before routing: 415, 429 and idempotent replays", async () => {
+    const notJson = await call("POST", `${ROOT}/api/auth/login/`, {
+      body: "email=a@example.com",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    });
+    expectError(notJson, 415, "unsupported_media_type");
+    expectDeprecated(notJson, "/api/v1/auth/login/");
+
+    const ip = { "CF-Connecting-IP": "198.18.0.7" };
+    const limits = { RATE_LIMIT_GLOBAL_IP: "1/60" };
+    await callWith(limits, request("GET", `${ROOT}/healthz`, { headers: ip }));
+    const limited = await callWith(limits, request("GET", `${ROOT}/healthz`, { headers: ip }));
+    expectError(limited, 429, "rate_limited");
+    expectDeprecated(limited, "/health/");
+
+    const user = await register();
+    const key = { "Idempotency-Key": `login-${user.id}` };
+    const first = await send("POST", "/api/auth/login/", {
+      body: { email: user.email, password: PASSWORD },
+      headers: key,
+    });
+    const again = await send("POST", "/api/auth/login/", {
+      body: { email: user.email, password: PASSWORD },
+      headers: key,
+    });
+    expect(first.status).toBe(200);
+    expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+    expectDeprecated(again, "/api/v1/auth/login/");
   });
 });
 

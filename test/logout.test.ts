@@ -120,10 +120,19 @@ describe("a revoked session's reads", () => {
       "/users/push-tokens/",
       "/auth/sessions/",
     ]) {
-      const res = await call("GET", path, { token: user.access_token });
+      const res = await callWith(
+        { CORS_ORIGINS: "https://app.example" },
+        request("GET", path, {
+          token: user.access_token,
+          headers: { Origin: "https://app.example" },
+        }),
+      );
       expectError(res, 401, "invalid_token");
       expect(res.text, path).not.toContain(user.email);
       expect(res.headers.get("WWW-Authenticate"), path).toContain('error="invalid_token"');
+      // A browser app must be able to read the refusal (and so send its user to log in).
+      expect(res.headers.get("Access-Control-Allow-Origin"), path).toBe("https://app.example");
+      expect(res.headers.get("RateLimit-Policy"), path).toContain('"global-ip"');
     }
   });
 

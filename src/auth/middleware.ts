@@ -98,12 +98,18 @@ export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
     () => null,
     (err: unknown) => err,
   );
+  // What the outer middleware has set so far (CORS, RateLimit): a refusal must carry it too.
+  const outer = new Headers(c.res.headers);
   c.set("auth", claims);
   await next();
   const refused = await revocation;
   if (refused) {
     // Drop the read's answer entirely (no header of it may survive), then answer the refusal.
     c.res = undefined;
-    c.res = errorResponse(toApiError(refused));
+    const res = errorResponse(toApiError(refused));
+    for (const [name, value] of outer) if (!res.headers.has(name)) res.headers.set(name, value);
+    c.res = res;
+    // Nobody was authenticated after all (the request log must not name the user).
+    c.set("auth", undefined as unknown as AccessClaims);
   }
 });

@@ -11,6 +11,7 @@ import { ErrorSchema } from "./openapi";
 type Document = ReturnType<OpenAPIHono<AppEnv>["getOpenAPI31Document"]>;
 type Operation = {
   tags?: string[];
+  security?: Record<string, string[]>[];
   parameters?: unknown[];
   responses: Record<string, unknown>;
   deprecated?: boolean;
@@ -146,6 +147,11 @@ export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>, version: string):
       headers: { "Retry-After": ref("headers", "Retry-After") },
       content: errorContent,
     },
+    AuthenticationUnavailable: {
+      description:
+        "The revocation deny-list could not be read (`service_unavailable`): retry shortly.",
+      content: errorContent,
+    },
     IdempotencyKeyReused: {
       description: "This Idempotency-Key was used with another body (`idempotency_key_reused`).",
       content: errorContent,
@@ -164,6 +170,9 @@ export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>, version: string):
       for (const tag of op.tags ?? []) usedTags.add(tag);
       op.parameters = [...(op.parameters ?? []), ref("parameters", "CorrelationId")];
       op.responses["429"] ??= ref("responses", "RateLimited");
+      if ((op.security ?? []).some((requirement) => "bearerAuth" in requirement)) {
+        op.responses["503"] ??= ref("responses", "AuthenticationUnavailable");
+      }
       if (!WRITE_METHODS.has(method)) {
         // Bodies are only read on writes: a read never answers 413 or 415.
         delete op.responses["413"];

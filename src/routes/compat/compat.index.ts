@@ -23,20 +23,40 @@ import * as userRoutes from "../users/users.routes";
 /** When these paths were deprecated (RFC 9745 `Deprecation: @<epoch seconds>`): from the start. */
 export const DEPRECATED_SINCE = "@1795219200"; // 2026-11-21T00:00:00Z
 
+/** Every alias path (as a pattern that ignores a trailing slash) and its canonical path. */
+const ALIASES: { pattern: RegExp; canonical: string }[] = [];
+
+function remember(path: string, canonical: string) {
+  if (ALIASES.some((a) => a.pattern.source === patternOf(path).source)) return;
+  ALIASES.push({ pattern: patternOf(path), canonical });
+}
+
+function patternOf(path: string): RegExp {
+  const source = path
+    .split("/")
+    .map((part) => (/^\{\w+\}$/.test(part) ? `(?<${part.slice(1, -1)}>[^/]+)` : part))
+    .join("/");
+  return new RegExp(`^${source}/?$`);
+}
+
 /**
- * `Deprecation` and `Link: <canonical>; rel="successor-version"` on every answer of an alias,
- * errors included. Path parameters of the alias are filled into the canonical path.
+ * `Deprecation` and `Link: <canonical>; rel="successor-version"` on every answer to an alias path
+ * — errors, replays and refusals before routing (413, 415, 429) included — so it runs at the app
+ * level, outside everything else. Path parameters are filled into the canonical path.
  */
-function deprecation(canonical: string) {
-  return createMiddleware<AppEnv>(async (c, next) => {
-    await next();
-    const target = canonical.replace(/\{(\w+)\}/g, (_, name: string) =>
-      encodeURIComponent(c.req.param(name) ?? ""),
-    );
+export const deprecatedPaths = createMiddleware<AppEnv>(async (c, next) => {
+  await next();
+  const path = c.req.path;
+  if (!path.startsWith("/api/") && !path.startsWith("/healthz")) return;
+  for (const { pattern, canonical } of ALIASES) {
+    const match = pattern.exec(path);
+    if (!match) continue;
+    const target = canonical.replace(/\{(\w+)\}/g, (_, name: string) => match.groups?.[name] ?? "");
     c.header("Deprecation", DEPRECATED_SINCE);
     c.header("Link", `<${target}>; rel="successor-version"`);
-  });
-}
+    return;
+  }
+});
 
 /**
  * The canonical route under an old path: the same contract and middleware, marked deprecated. The
@@ -48,7 +68,7 @@ function alias<R extends RouteConfig>(
   canonical: string,
   method: RouteConfig["method"] = route.method,
 ): R {
-  const inner = route.middleware === undefined ? [] : [route.middleware].flat();
+  remember(path, canonical);
   return {
     ...route,
     method,
@@ -56,8 +76,7 @@ function alias<R extends RouteConfig>(
     deprecated: true,
     tags: ["Compatibility (deprecated)"],
     operationId: undefined,
-    description: `Deprecated: use \`${method.toUpperCase()} ${canonical}\`.${route.description ? `\n\n${route.description}` : ""}`,
-    middleware: [deprecation(canonical), ...inner],
+    description: `Deprecated: use \`${route.method.toUpperCase()} ${canonical}\`.${route.description ? `\n\n${route.description}` : ""}`,
   } as R;
 }
 
