@@ -8,12 +8,12 @@
  */
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
-import { importJWK, SignJWT } from "jose";
+import { SignJWT } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { argon2id } from "../src/auth/passwords";
-import { base64url } from "../src/auth/tokens";
 import { oneTimeTokens, pushTokens, users } from "../src/db/schema";
 import { type ApiResponse, callWith, type Envelope, expectError, request } from "./helpers/api";
+import { b64, newKeyPair, serviceKey, sign } from "./helpers/jwt";
 import { tokenFromMail } from "./helpers/mailbox";
 import {
   auditFor,
@@ -135,33 +135,6 @@ async function adminUser(): Promise<TestUser> {
 }
 
 // Tokens, forged the ways an attacker would.
-const encoder = new TextEncoder();
-const b64 = (value: unknown) => base64url(encoder.encode(JSON.stringify(value)));
-const signingJwk = () => JSON.parse(env.JWT_PRIVATE_KEY) as Record<string, unknown>;
-
-async function attackerKey(kid: string) {
-  const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
-    "sign",
-    "verify",
-  ])) as CryptoKeyPair;
-  const jwk = (await crypto.subtle.exportKey("jwk", pair.privateKey)) as JsonWebKey;
-  return {
-    privateJwk: { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y, d: jwk.d, kid },
-    publicJwk: { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y, kid },
-  };
-}
-
-async function sign(
-  payload: Record<string, unknown>,
-  privateJwk: Record<string, unknown>,
-  header: Record<string, unknown> = {},
-) {
-  const key = await importJWK(privateJwk, "ES256");
-  return new SignJWT(payload)
-    .setProtectedHeader({ alg: "ES256", kid: privateJwk.kid as string, ...header })
-    .sign(key);
-}
-
 // ---------------------------------------------------------------------------------------------
 
 describe("V6.3.1 brute force and credential stuffing", () => {
@@ -448,7 +421,7 @@ describe("V9 self-contained tokens", () => {
     for (const secret of [JSON.stringify(publicJwk), pem, env.JWT_PUBLIC_KEYS]) {
       const token = await new SignJWT(claims(user.access_token))
         .setProtectedHeader({ alg: "HS256", kid: "test-key", typ: "JWT" })
-        .sign(encoder.encode(secret));
+        .sign(new TextEncoder().encode(secret));
       expectError(await profile(token), 401, "invalid_token");
     }
   });
@@ -456,8 +429,8 @@ describe("V9 self-contained tokens", () => {
   it("V9.1.3 a token signed by an unknown key is refused: unknown kid, the service's kid, or the key embedded in a jwk / jku / x5u header", async () => {
     const user = await register();
     const payload = claims(user.access_token);
-    const stranger = await attackerKey("attacker-key");
-    const impostor = await attackerKey("test-key");
+    const stranger = await newKeyPair("attacker-key");
+    const impostor = await newKeyPair("test-key");
     const forged = [
       await sign(payload, stranger.privateJwk),
       await sign(payload, impostor.privateJwk),
@@ -468,14 +441,14 @@ describe("V9 self-contained tokens", () => {
     ];
     for (const token of forged) expectError(await profile(token), 401, "invalid_token");
     // Control: the same claims signed with the service's own key are accepted.
-    expect((await profile(await sign(payload, signingJwk()))).status).toBe(200);
+    expect((await profile(await sign(payload, serviceKey()))).status).toBe(200);
   });
 
   it("V9.1.3 a token naming another issuer is refused, even when signed with the service's key", async () => {
     const user = await register();
     const token = await sign(
       { ...claims(user.access_token), iss: "https://evil.example" },
-      signingJwk(),
+      serviceKey(),
     );
     expectError(await profile(token), 401, "invalid_token");
   });
@@ -484,9 +457,9 @@ describe("V9 self-contained tokens", () => {
     const user = await register();
     const now = Math.floor(Date.now() / 1000);
     const payload = claims(user.access_token);
-    const expired = await sign({ ...payload, iat: now - 3600, exp: now - 60 }, signingJwk());
+    const expired = await sign({ ...payload, iat: now - 3600, exp: now - 60 }, serviceKey());
     expectError(await profile(expired), 401, "token_expired");
-    const early = await sign({ ...payload, nbf: now + 3600 }, signingJwk());
+    const early = await sign({ ...payload, nbf: now + 3600 }, serviceKey());
     expectError(await profile(early), 401, "invalid_token");
 
     // The genuine token, once its 15 minutes have passed.
@@ -501,7 +474,7 @@ describe("V9 self-contained tokens", () => {
     for (const tokenType of ["refresh", "id", undefined]) {
       const token = await sign(
         { ...claims(user.access_token), token_type: tokenType },
-        signingJwk(),
+        serviceKey(),
       );
       expectError(await profile(token), 401, "invalid_token");
     }
@@ -519,7 +492,7 @@ describe("V9 self-contained tokens", () => {
   it("V9.2.3 a token for another audience is refused, even when signed with the service's key", async () => {
     const user = await register();
     for (const aud of ["another-service", ["another-service"], "USER-SERVICE"]) {
-      const token = await sign({ ...claims(user.access_token), aud }, signingJwk());
+      const token = await sign({ ...claims(user.access_token), aud }, serviceKey());
       expectError(await profile(token), 401, "invalid_token");
     }
   });

@@ -2,54 +2,15 @@
  * Access tokens: forged and misused tokens are refused; keys are published and can rotate.
  */
 import { env } from "cloudflare:workers";
-import { importJWK, SignJWT } from "jose";
+import { SignJWT } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { base64url } from "../src/auth/tokens";
 import { call, callWith, type Envelope, expectError, request } from "./helpers/api";
+import { b64, newKeyPair, serviceKey, sign } from "./helpers/jwt";
 import { claims, register, type TestUser } from "./helpers/users";
 
-const encoder = new TextEncoder();
-const b64 = (value: unknown) => base64url(encoder.encode(JSON.stringify(value)));
-
-async function newKeyPair(kid: string) {
-  const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
-    "sign",
-    "verify",
-  ])) as CryptoKeyPair;
-  const jwk = (await crypto.subtle.exportKey("jwk", pair.privateKey)) as JsonWebKey;
-  const { d: _d, ...publicPart } = jwk;
-  return {
-    privateJwk: { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y, d: jwk.d, kid },
-    publicJwk: {
-      kty: "EC",
-      crv: "P-256",
-      x: publicPart.x,
-      y: publicPart.y,
-      kid,
-      alg: "ES256",
-      use: "sig",
-    },
-  };
-}
-
-/** Signs claims like the service does, with any key. */
-async function sign(
-  payload: Record<string, unknown>,
-  privateJwk: Record<string, unknown>,
-  header: Record<string, unknown> = {},
-) {
-  const key = await importJWK(privateJwk, "ES256");
-  return new SignJWT(payload)
-    .setProtectedHeader({ alg: "ES256", kid: privateJwk.kid as string, ...header })
-    .sign(key);
-}
-
-/** The claims of a genuine token for this user, to be altered one at a time. */
 function genuineClaims(user: TestUser) {
   return claims(user.access_token);
 }
-
-const serviceKey = () => JSON.parse(env.JWT_PRIVATE_KEY) as Record<string, unknown>;
 
 async function profileWith(token: string) {
   return call("GET", "/users/profile/", { token });
@@ -113,7 +74,7 @@ describe("forged and misused tokens are refused", () => {
   it("refuses HS256 signed with the public key as the secret (algorithm confusion)", async () => {
     const user = await register();
     const publicKey = (JSON.parse(env.JWT_PUBLIC_KEYS) as { keys: { x: string }[] }).keys[0];
-    const secret = encoder.encode(JSON.stringify(publicKey));
+    const secret = new TextEncoder().encode(JSON.stringify(publicKey));
     const token = await new SignJWT(genuineClaims(user))
       .setProtectedHeader({ alg: "HS256", kid: "test-key" })
       .sign(secret);

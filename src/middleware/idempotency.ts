@@ -18,14 +18,14 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
 import { presentedService } from "../auth/callers";
 import { authenticateUser } from "../auth/middleware";
-import { base64url } from "../auth/tokens";
+import { base64url, fromBase64url, hex } from "../auth/tokens";
 import type { Config } from "../config";
 import { ApiError } from "../errors";
 import { IDEMPOTENCY_IN_FLIGHT_TTL_SECONDS, IDEMPOTENCY_TTL_SECONDS, kvKeys } from "../kv";
 import { errorDetail, log } from "../logging";
 import { clientNetwork } from "../rate-limit/limits";
+import { WRITE_METHODS } from "./json-body";
 
-const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
 /** How long a claim on a key lasts if its request never finishes (e.g. the isolate died). */
 const CLAIM_MS = IDEMPOTENCY_IN_FLIGHT_TTL_SECONDS * 1000;
@@ -69,10 +69,7 @@ function serverSecret(config: Config): Promise<CryptoKey> {
   let secret = secrets.get(config);
   if (!secret) {
     secret = (async () => {
-      const d = config.jwt.signingKey.d;
-      const ikm = Uint8Array.from(atob(d.replaceAll("-", "+").replaceAll("_", "/")), (ch) =>
-        ch.charCodeAt(0),
-      );
+      const ikm = fromBase64url(config.jwt.signingKey.d);
       const hkdf = await crypto.subtle.importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
       const bits = await crypto.subtle.deriveBits(
         {
@@ -101,9 +98,6 @@ async function hmac(config: Config, ...parts: string[]): Promise<Uint8Array> {
   );
   return new Uint8Array(mac);
 }
-
-const hex = (bytes: Uint8Array) =>
-  Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
 /**
  * Where a write's record lives in KV. `scope` is `user:<id>`, `service:<name>` or `ip:<network>`;
@@ -137,9 +131,7 @@ async function seal(text: string, key: CryptoKey): Promise<string> {
 }
 
 async function open(sealed: string, key: CryptoKey): Promise<string> {
-  const bytes = Uint8Array.from(atob(sealed.replaceAll("-", "+").replaceAll("_", "/")), (ch) =>
-    ch.charCodeAt(0),
-  );
+  const bytes = fromBase64url(sealed);
   const plain = await crypto.subtle.decrypt(
     { name: "AES-GCM", iv: bytes.slice(0, 12) },
     key,

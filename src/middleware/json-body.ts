@@ -8,7 +8,8 @@ import type { AppEnv } from "../app-env";
 import { ApiError } from "../errors";
 
 export const MAX_BODY_BYTES = 64 * 1024;
-const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+/** The methods whose bodies are read (and whose requests can be idempotent). */
+export const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 /** The one key through which plain data can reach an object's prototype (`Object.assign` etc.). */
 const PROTO_KEY = "__proto__";
