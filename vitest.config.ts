@@ -92,6 +92,8 @@ export default defineConfig(async () => {
     ],
     test: {
       name: PROJECT,
+      // Builds the git-ignored PBKDF2 WebAssembly module when missing or stale (src/auth/pbkdf2.ts).
+      globalSetup: ["./src/auth/wasm/build.ts"],
       setupFiles: ["./test/setup/apply-migrations.ts"],
       testTimeout: 20_000,
       // The Worker logs a JSON line per request; show logs only for tests that fail.
