@@ -1,19 +1,60 @@
 /**
- * The one environment type that parameterises every router and middleware.
+ * Request-scoped types, in one place: the Hono environment that parameterises every router and
+ * middleware, who is calling, and the `Scope` that domain functions (src/users/, src/sessions/, …)
+ * work in. Types only; it imports nothing from auth, routes or events, so anything may import it.
  */
-import type { Caller } from "./auth/callers";
-import type { AccessClaims } from "./auth/jwt";
 import type { Config } from "./config";
+import type { Db } from "./db/client";
+import type { Role } from "./db/schema";
 
-export interface AppVariables {
+/** The claims of a verified access token (src/auth/jwt.ts). */
+export interface AccessClaims {
+  userId: string;
+  sid: string;
+  email: string;
+  role: Role;
+  jti: string;
+  /** Seconds since the epoch. */
+  exp: number;
+  iat: number;
+}
+
+/** Who is calling: a user (bearer access token) or another service (a service key). */
+type Caller =
+  | { kind: "user"; userId: string; sid: string; role: Role }
+  | { kind: "service"; name: string };
+
+/** Where a request (or queue message) came from, as recorded in audit rows, sessions and events. */
+export interface RequestMeta {
+  ip: string | null;
+  userAgent: string | null;
+  correlationId: string;
+  /**
+   * Ids of the outbox events this request has committed (filled by `commit`, src/events/outbox.ts,
+   * after its batch succeeds), published after the response.
+   */
+  eventIds: string[];
+}
+
+/** What a domain function works with: the stores, the settings and the request's origin. */
+export interface Scope {
+  db: Db;
+  kv: KVNamespace;
+  config: Config;
+  meta: RequestMeta;
+}
+
+interface AppVariables {
   /** Parsed once per isolate from the bindings (src/config.ts). */
   config: Config;
+  /** The drizzle instance over `DB`, built once per isolate. */
+  db: Db;
   /** From `X-Correlation-ID` when it is well-formed, else generated; echoed and logged. */
   correlationId: string;
   /** `CF-Connecting-IP`, or null outside Cloudflare's edge (tests, some local tools). */
   clientIp: string | null;
   userAgent: string | null;
-  /** Outbox events written by this request, published after the response. */
+  /** Outbox events committed by this request, published after the response. */
   eventIds: string[];
   /**
    * Set by `authenticateUser` (`requireUser`, `requireUserOrService`, and the idempotency

@@ -14,10 +14,11 @@ import packageJson from "../package.json";
 import type { AppEnv } from "./app-env";
 import { presentedService } from "./auth/callers";
 import { type Config, getConfig } from "./config";
+import { getDb } from "./db/client";
 import { ApiError, errorResponse, handleError } from "./errors";
-import { publishAfterResponse } from "./events/outbox";
 import { idempotency } from "./middleware/idempotency";
 import { jsonBody } from "./middleware/json-body";
+import { publishAfterResponse } from "./middleware/publish-events";
 import { requestContext } from "./middleware/request-context";
 import { clientNetwork, enforce } from "./rate-limit/limits";
 import { adminRouter } from "./routes/admin/admin.index";
@@ -36,10 +37,12 @@ import { sessionsRouter } from "./routes/sessions/sessions.index";
 import { usersRouter } from "./routes/users/users.index";
 import { wellKnownRouter } from "./routes/well-known/well-known.index";
 
-export const API_BASE = "/api/v1";
+const API_BASE = "/api/v1";
 
+/** The configuration and the database, the one way handlers reach them (`c.get`). */
 const config = createMiddleware<AppEnv>(async (c, next) => {
   c.set("config", getConfig(c.env));
+  c.set("db", getDb(c.env));
   await next();
 });
 

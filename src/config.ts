@@ -59,9 +59,6 @@ const privateJwk = publicJwk.extend({ d: z.string().min(1) });
 // A public key set that carries private material would publish the signing key: refuse it.
 const jwks = z.object({ keys: z.array(publicJwk.strict()).min(1) });
 
-export type PublicJwk = z.infer<typeof publicJwk>;
-export type PrivateJwk = z.infer<typeof privateJwk>;
-
 const serviceKeys = z.string({ error: "is not set" }).transform((v, ctx) => {
   const keys: { name: string; key: string }[] = [];
   for (const pair of v

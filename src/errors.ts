@@ -2,11 +2,10 @@
  * The one error path: handlers `throw new ApiError(code, message)`; `handleError` and the
  * validation hook render the envelope. The codes are a closed list that clients may rely on.
  */
-import type { ErrorHandler } from "hono";
+import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
-import type { AppEnv } from "./app-env";
 import { errorDetail, log } from "./logging";
 
 export const ERROR_STATUS = {
@@ -66,14 +65,14 @@ export function fieldError(field: string, message: string): ApiError {
   });
 }
 
-export interface ErrorBody {
+interface ErrorBody {
   success: false;
   message: string;
   error: ErrorCode;
   details?: FieldErrors;
 }
 
-export function errorBody(error: ApiError): ErrorBody {
+function errorBody(error: ApiError): ErrorBody {
   const body: ErrorBody = { success: false, message: error.message, error: error.code };
   if (error.details) body.details = error.details;
   return body;
@@ -112,7 +111,14 @@ export function toApiError(err: unknown): ApiError {
   return new ApiError("internal_error", "Internal server error", { cause: err });
 }
 
-export const handleError: ErrorHandler<AppEnv> = (err, c) => {
+/**
+ * Typed by the one variable it reads rather than by AppEnv: the request types (src/app-env.ts)
+ * depend on the configuration, which throws these errors, so errors.ts stays below both.
+ */
+export function handleError<E extends { Variables: { correlationId: string } }>(
+  err: Error,
+  c: Context<E>,
+): Response {
   const apiError = toApiError(err);
   if (apiError.status >= 500) {
     // The cause goes to the log (with the correlation id), never to the client.
@@ -130,7 +136,7 @@ export const handleError: ErrorHandler<AppEnv> = (err, c) => {
     if (value && !res.headers.has(name)) res.headers.set(name, value);
   }
   return res;
-};
+}
 
 const CARRIED_HEADERS = ["RateLimit", "RateLimit-Policy"];
 
@@ -188,7 +194,7 @@ function djangoMessage(issue: z.core.$ZodRawIssue): string | undefined {
 z.config({ customError: djangoMessage });
 
 /** Groups zod issues by field path; object-level issues go under `non_field_errors`. */
-export function fieldErrors(error: z.ZodError): FieldErrors {
+function fieldErrors(error: z.ZodError): FieldErrors {
   const details: FieldErrors = {};
   for (const issue of error.issues) {
     const paths =

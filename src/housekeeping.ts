@@ -9,9 +9,9 @@ import { oneTimeTokens, outbox, sessions } from "./db/schema";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const SESSION_RETENTION_MS = 30 * DAY_MS;
-export const ONE_TIME_TOKEN_RETENTION_MS = 7 * DAY_MS;
+const ONE_TIME_TOKEN_RETENTION_MS = 7 * DAY_MS;
 /** Published outbox rows are kept this long for inspection and replay, then deleted. */
-export const OUTBOX_RETENTION_MS = 7 * DAY_MS;
+const OUTBOX_RETENTION_MS = 7 * DAY_MS;
 
 export async function purgeExpired(db: Db, now: Date) {
   const sessionCutoff = new Date(now.getTime() - SESSION_RETENTION_MS);

@@ -6,6 +6,7 @@
 import type { z } from "@hono/zod-openapi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
+import { PreferencesSchema } from "../src/preferences/preferences";
 import { HealthSchema } from "../src/routes/health/health.routes";
 import {
   NotificationTargetsSchema,
@@ -14,11 +15,9 @@ import {
 import { StatusEntrySchema } from "../src/routes/notifications/notifications.schemas";
 import { ErrorSchema } from "../src/routes/openapi";
 import { PageMetaSchema } from "../src/routes/pagination";
-import { PreferencesSchema } from "../src/routes/preferences/preferences.schemas";
 import { PushTokenSchema } from "../src/routes/push-tokens/push-tokens.schemas";
 import { SessionSchema } from "../src/routes/sessions/sessions.schemas";
-import { UserObjectSchema } from "../src/routes/users/user-object";
-import { AuditEntrySchema, TokenPairSchema } from "../src/routes/users/users.schemas";
+import { AuditEntrySchema, TokenPairSchema, UserSchema } from "../src/routes/users/users.schemas";
 import { JwksSchema } from "../src/routes/well-known/well-known.index";
 import { call } from "./helpers/api";
 
@@ -201,7 +200,7 @@ describe("examples", () => {
 
   it("every named schema has one; response schemas accept theirs", () => {
     const responses: Record<string, z.ZodType> = {
-      User: UserObjectSchema,
+      User: UserSchema,
       TokenPair: TokenPairSchema,
       AuditEntry: AuditEntrySchema,
       PageMeta: PageMetaSchema,

@@ -27,7 +27,7 @@ async function importUser(passwordHash: string) {
   const now = new Date();
   await db().batch([
     db().insert(users).values({ id, email, passwordHash, createdAt: now, updatedAt: now }),
-    db().insert(preferences).values({ userId: id, updatedAt: now }),
+    db().insert(preferences).values({ user_id: id, updated_at: now }),
   ]);
   return { id, email };
 }

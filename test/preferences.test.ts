@@ -35,7 +35,7 @@ const put = (token: string, body: Prefs) =>
   call<Envelope<Prefs>>("PUT", "/users/preferences/", { token, body });
 const cached = (userId: string) => env.KV.get<Prefs>(kvKeys.preferences(userId), "json");
 async function stored(userId: string) {
-  const [row] = await db().select().from(preferences).where(eq(preferences.userId, userId));
+  const [row] = await db().select().from(preferences).where(eq(preferences.user_id, userId));
   return row;
 }
 
@@ -119,7 +119,7 @@ describe("updating", () => {
       patch(user.access_token, { timezone: "Europe/Paris" }),
     ]);
     expect(results.map((r) => r.status)).toEqual([200, 200]);
-    expect(await stored(user.id)).toMatchObject({ pushMarketing: true, timezone: "Europe/Paris" });
+    expect(await stored(user.id)).toMatchObject({ push_marketing: true, timezone: "Europe/Paris" });
   });
 
   it("writes nothing when nothing changes", async () => {
@@ -222,9 +222,9 @@ describe("the KV cache", () => {
       expect(value).toMatchObject({
         email: row?.email,
         push: row?.push,
-        push_marketing: row?.pushMarketing,
+        push_marketing: row?.push_marketing,
         timezone: row?.timezone,
-        updated_at: row?.updatedAt.toISOString(),
+        updated_at: row?.updated_at.toISOString(),
       });
     };
     await get(user.access_token);

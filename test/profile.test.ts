@@ -239,7 +239,7 @@ describe("DELETE (deactivation)", () => {
     const [event] = await outboxFor(user.id, "user.deactivated");
     expect(event?.event.data).toEqual({ user_id: user.id, email: user.email, reason: "self" });
     expect(await auditFor(user.id, "account_deactivated")).toHaveLength(1);
-    const [prefs] = await db().select().from(preferences).where(eq(preferences.userId, user.id));
+    const [prefs] = await db().select().from(preferences).where(eq(preferences.user_id, user.id));
     expect(prefs).toBeDefined();
     const [stillThere] = await db().select().from(users).where(eq(users.id, user.id));
     expect(stillThere?.email).toBe(user.email);

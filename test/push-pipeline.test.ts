@@ -13,10 +13,11 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { notificationStatus, outbox, pushTokens } from "../src/db/schema";
 import { pushDeliveryJobSchema } from "../src/events/contracts";
 import { OUTBOX_LEASE_MS, REDRIVE_AFTER_MS } from "../src/events/outbox";
-import { quietHoursRemaining, retryDelaySeconds } from "../src/events/push-requests";
+import { retryDelaySeconds } from "../src/events/push-requests";
 import worker from "../src/index";
 import { kvKeys } from "../src/kv";
-import type { Preferences } from "../src/routes/preferences/preferences.schemas";
+import type { Preferences } from "../src/preferences/preferences";
+import { quietHoursRemaining } from "../src/push/policy";
 import { call, callWith, type Envelope, request } from "./helpers/api";
 import { db, outboxFor, register, SERVICE, type TestUser } from "./helpers/users";
 

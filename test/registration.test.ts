@@ -83,15 +83,15 @@ describe("registration", () => {
     const claimsOf = await verifyAccessToken(getConfig(env), access_token);
     expect(claimsOf).toMatchObject({ userId: user.id, email: user.email, role: "user" });
 
-    const [prefs] = await db().select().from(preferences).where(eq(preferences.userId, user.id));
+    const [prefs] = await db().select().from(preferences).where(eq(preferences.user_id, user.id));
     expect(prefs).toMatchObject({
       email: true,
       push: false,
-      emailMarketing: true,
-      pushMarketing: false,
-      emailSecurity: true,
+      email_marketing: true,
+      push_marketing: false,
+      email_security: true,
       timezone: "Europe/Paris",
-      frequencyLimit: 50,
+      frequency_limit: 50,
     });
     const userSessions = await sessionsFor(user.id);
     expect(userSessions).toHaveLength(1);
@@ -117,12 +117,12 @@ describe("registration", () => {
   it("applies defaults to optional fields", async () => {
     const user = await register();
     expect(user.user).toMatchObject({ username: null, name: "", push_token: null });
-    const [prefs] = await db().select().from(preferences).where(eq(preferences.userId, user.id));
+    const [prefs] = await db().select().from(preferences).where(eq(preferences.user_id, user.id));
     expect(prefs).toMatchObject({
       email: true,
       push: true,
       timezone: "UTC",
-      quietHoursStart: null,
+      quiet_hours_start: null,
     });
   });
 

@@ -2,10 +2,12 @@
  * The audit trail (DESIGN §4): security-relevant actions with who, from where and when. Entries are
  * written in the same batch as the change they describe; metadata never holds secrets.
  */
+import { count, desc, eq } from "drizzle-orm";
+import type { RequestMeta } from "../app-env";
 import type { Db } from "../db/client";
 import { auditLog } from "../db/schema";
 
-export const AUDIT_ACTIONS = [
+const AUDIT_ACTIONS = [
   "register",
   "registration_duplicate",
   "login_success",
@@ -26,15 +28,6 @@ export const AUDIT_ACTIONS = [
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-
-/** Where a request came from, as recorded in audit rows, sessions and events. */
-export interface RequestMeta {
-  ip: string | null;
-  userAgent: string | null;
-  correlationId: string;
-  /** Ids of the outbox events this request writes, published after the response. */
-  eventIds: string[];
-}
 
 export function auditEntry(
   db: Db,
@@ -60,4 +53,31 @@ export function auditEntry(
     metadata: entry.metadata ?? null,
     createdAt: entry.at,
   });
+}
+
+/** A page of a user's audit entries, newest first, as the API shows them. */
+export async function listAuditEntries(
+  db: Db,
+  userId: string,
+  page: { page: number; limit: number },
+) {
+  const [rows, [total]] = await db.batch([
+    db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.userId, userId))
+      .orderBy(desc(auditLog.createdAt), desc(auditLog.id))
+      .limit(page.limit)
+      .offset((page.page - 1) * page.limit),
+    db.select({ n: count() }).from(auditLog).where(eq(auditLog.userId, userId)),
+  ]);
+  const entries = rows.map((row) => ({
+    id: row.id,
+    action: row.action,
+    ip: row.ip,
+    user_agent: row.userAgent,
+    metadata: row.metadata,
+    created_at: row.createdAt.toISOString(),
+  }));
+  return { entries, total: total?.n ?? 0 };
 }

@@ -10,15 +10,11 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
 import type { Config } from "../config";
-import { type Db, getDb } from "../db/client";
+import type { Db } from "../db/client";
 import { users } from "../db/schema";
 import { ApiError } from "../errors";
 import { authenticateUser, bearerToken } from "./middleware";
 import { timingSafeEqual } from "./tokens";
-
-export type Caller =
-  | { kind: "user"; userId: string; sid: string; role: "user" | "admin" }
-  | { kind: "service"; name: string };
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
@@ -26,7 +22,7 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
  * The service whose key this is, or null. Every configured key is compared, in constant time, so
  * the time taken says nothing about which key (or how much of one) matched.
  */
-export function serviceForKey(config: Config, presented: string): string | null {
+function serviceForKey(config: Config, presented: string): string | null {
   let match: string | null = null;
   for (const { name, key } of config.serviceKeys) {
     if (timingSafeEqual(presented, key) && match === null) match = name;
@@ -96,7 +92,7 @@ export const requireUserOrService = createMiddleware<AppEnv>(async (c, next) => 
 });
 
 /** Whether this user is an active admin, read from D1 so a demotion takes effect at once. */
-export async function isAdmin(db: Db, userId: string): Promise<boolean> {
+async function isAdmin(db: Db, userId: string): Promise<boolean> {
   const [row] = await db
     .select({ role: users.role })
     .from(users)
@@ -107,12 +103,12 @@ export async function isAdmin(db: Db, userId: string): Promise<boolean> {
 
 /**
  * Lets the caller at one user's data: the user themself, an admin, or (when `services`) a service.
- * Anyone else gets 403.
+ * Anyone else gets 403. With `mustExist`, an admin asking for an unknown user gets 404.
  */
 export async function authorizeUserAccess(
   c: Context<AppEnv>,
   targetId: string,
-  options: { services: boolean },
+  options: { services: boolean; mustExist?: boolean },
 ): Promise<void> {
   const caller = c.get("caller");
   if (caller.kind === "service") {
@@ -120,14 +116,23 @@ export async function authorizeUserAccess(
     throw new ApiError("forbidden", "This endpoint is not for services");
   }
   if (caller.userId === targetId) return;
-  if (await isAdmin(getDb(c.env), caller.userId)) return;
-  throw new ApiError("forbidden", "You may only access your own account");
+  const db = c.get("db");
+  if (!(await isAdmin(db, caller.userId))) {
+    throw new ApiError("forbidden", "You may only access your own account");
+  }
+  if (!options.mustExist) return;
+  const [target] = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(eq(users.id, targetId))
+    .limit(1);
+  if (!target) throw new ApiError("not_found", "User not found");
 }
 
 /** Routes for admins only (role read from D1). */
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const claims = await authenticateUser(c);
-  if (!(await isAdmin(getDb(c.env), claims.userId))) {
+  if (!(await isAdmin(c.get("db"), claims.userId))) {
     throw new ApiError("forbidden", "Admin role required");
   }
   c.set("caller", { kind: "user", userId: claims.userId, sid: claims.sid, role: "admin" });

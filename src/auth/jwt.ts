@@ -12,22 +12,12 @@ import {
   jwtVerify,
   SignJWT,
 } from "jose";
+import type { AccessClaims } from "../app-env";
 import type { Config } from "../config";
 import type { Role } from "../db/schema";
 import { ApiError } from "../errors";
 
 const ALGORITHM = "ES256";
-
-export interface AccessClaims {
-  userId: string;
-  sid: string;
-  email: string;
-  role: Role;
-  jti: string;
-  /** Seconds since the epoch. */
-  exp: number;
-  iat: number;
-}
 
 interface KeyMaterial {
   signingKey: CryptoKey;

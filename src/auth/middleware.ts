@@ -5,11 +5,11 @@
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../app-env";
+import type { AccessClaims, AppEnv } from "../app-env";
 import { ApiError, errorResponse, toApiError } from "../errors";
 import { errorDetail, log } from "../logging";
-import { type AccessClaims, verifyAccessToken } from "./jwt";
-import { isSessionDenied } from "./sessions";
+import { isSessionDenied } from "../sessions/sessions";
+import { verifyAccessToken } from "./jwt";
 
 const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/-]+=*)$/i;
 

@@ -13,7 +13,8 @@
  * once the account's email differs it is dead.
  */
 import { and, eq, isNull, sql } from "drizzle-orm";
-import type { AuditAction, RequestMeta } from "../audit/audit-log";
+import type { RequestMeta } from "../app-env";
+import type { AuditAction } from "../audit/audit-log";
 import type { Config } from "../config";
 import type { Db } from "../db/client";
 import { notNullViolation, uniqueViolation } from "../db/errors";
@@ -81,7 +82,7 @@ export function invalidateUnusedTokens(db: Db, userId: string, purpose?: TokenPu
     .where(and(eq(oneTimeTokens.userId, userId), isNull(oneTimeTokens.usedAt)));
 }
 
-export const INVALID_TOKEN_MESSAGE = "This link is invalid or has expired.";
+const INVALID_TOKEN_MESSAGE = "This link is invalid or has expired.";
 
 /**
  * The stored token for a presented value, if it has this purpose and is unused and unexpired;

@@ -8,7 +8,7 @@ import { dictionary } from "@zxcvbn-ts/language-common";
 import { type Argon2Params, argon2idHash, argon2idParams, argon2idVerify } from "./argon2";
 import { isDjangoPbkdf2, verifyDjangoPbkdf2 } from "./pbkdf2";
 
-export const PASSWORD_MIN_LENGTH = 8;
+const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 128;
 
 /**
@@ -26,7 +26,7 @@ let commonPasswords: Set<string> | undefined;
  * The bundled list of common passwords: zxcvbn-ts's ~49k leaked passwords, shipped inside the
  * Worker. Only entries the length rule would otherwise accept matter; built once per isolate.
  */
-export function isCommonPassword(password: string): boolean {
+function isCommonPassword(password: string): boolean {
   commonPasswords ??= new Set(
     dictionary["passwords-common"]
       .filter((p) => p.length >= PASSWORD_MIN_LENGTH)

@@ -1,5 +1,4 @@
 import type { SQL } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import { drizzle } from "drizzle-orm/d1";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import * as schema from "./schema";
@@ -20,18 +19,11 @@ export function getDb(env: Env): Db {
   let db = instances.get(env.DB);
   if (!db) {
     db = createDb(env.DB);
-    instances.set(env.DB, db);
+    // A missing binding (a broken deployment) must fail where the database is used, and /health
+    // report it, rather than in the middleware of every request: only a real binding is a key.
+    if (typeof env.DB === "object" && env.DB !== null) instances.set(env.DB, db);
   }
   return db;
-}
-
-/**
- * Runs statements assembled at run time as one D1 batch (one transaction). For fixed lists use
- * `db.batch([...])` directly, which keeps each statement's result type.
- */
-export async function runBatch(db: Db, statements: BatchItem<"sqlite">[]): Promise<void> {
-  const [first, ...rest] = statements;
-  if (first) await db.batch([first, ...rest]);
 }
 
 const dialect = new SQLiteAsyncDialect();

@@ -47,27 +47,34 @@ export const users = sqliteTable(
   ],
 );
 
+/**
+ * One row per user, created with the user. Its keys are the API's field names (snake_case, like
+ * the columns): the fields are listed here once, and the API's schemas, defaults and column
+ * mapping are derived from this table (src/preferences/preferences.ts).
+ */
 export const preferences = sqliteTable("preferences", {
-  userId: text("user_id")
+  user_id: text("user_id")
     .primaryKey()
     .references(() => users.id, { onDelete: "cascade" }),
+  /** Channel switches. */
   email: flag("email").notNull().default(true),
   push: flag("push").notNull().default(true),
-  emailMarketing: flag("email_marketing").notNull().default(false),
-  emailTransactional: flag("email_transactional").notNull().default(true),
-  emailSecurity: flag("email_security").notNull().default(true),
-  emailSystem: flag("email_system").notNull().default(true),
-  pushMarketing: flag("push_marketing").notNull().default(false),
-  pushTransactional: flag("push_transactional").notNull().default(true),
-  pushSecurity: flag("push_security").notNull().default(true),
-  pushSystem: flag("push_system").notNull().default(true),
+  /** Categories per channel. */
+  email_marketing: flag("email_marketing").notNull().default(false),
+  email_transactional: flag("email_transactional").notNull().default(true),
+  email_security: flag("email_security").notNull().default(true),
+  email_system: flag("email_system").notNull().default(true),
+  push_marketing: flag("push_marketing").notNull().default(false),
+  push_transactional: flag("push_transactional").notNull().default(true),
+  push_security: flag("push_security").notNull().default(true),
+  push_system: flag("push_system").notNull().default(true),
   /** "HH:MM" in `timezone`; both set or both null. */
-  quietHoursStart: text("quiet_hours_start"),
-  quietHoursEnd: text("quiet_hours_end"),
+  quiet_hours_start: text("quiet_hours_start"),
+  quiet_hours_end: text("quiet_hours_end"),
   timezone: text("timezone").notNull().default("UTC"),
   /** Maximum pushes per rolling 24 hours. */
-  frequencyLimit: integer("frequency_limit").notNull().default(50),
-  updatedAt: timestamp("updated_at").notNull(),
+  frequency_limit: integer("frequency_limit").notNull().default(50),
+  updated_at: timestamp("updated_at").notNull(),
 });
 
 export const PLATFORMS = ["web", "android", "ios"] as const;

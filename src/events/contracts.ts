@@ -22,7 +22,7 @@ const tokenMailFields = {
   expires_at: z.iso.datetime(),
 };
 
-export const eventDataSchemas = {
+const eventDataSchemas = {
   "user.created": z.object(userFields),
   "user.updated": z.object({
     ...userFields,
@@ -134,7 +134,7 @@ export type AnyEvent = z.infer<typeof anyEventSchema>;
  * jobs out (PUSH_DELIVERY, to the push service), and the dead letters of requests.
  * ------------------------------------------------------------------------------------------- */
 
-export const PUSH_CATEGORIES = ["marketing", "transactional", "security", "system"] as const;
+const PUSH_CATEGORIES = ["marketing", "transactional", "security", "system"] as const;
 
 export const pushRequestSchema = z.object({
   notification_id: z.string().min(1).max(255),

@@ -6,10 +6,9 @@
  * a crash) is re-driven by the cron.
  */
 import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
-import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../app-env";
-import type { RequestMeta } from "../audit/audit-log";
-import { type Db, getDb } from "../db/client";
+import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
+import type { RequestMeta } from "../app-env";
+import type { Db } from "../db/client";
 import { type OutboxDestination, outbox } from "../db/schema";
 import { errorDetail, log } from "../logging";
 import {
@@ -57,11 +56,12 @@ function chunksForSending<T extends { payload: string }>(rows: T[]): T[][] {
 
 /**
  * The insert statement for one event, validated against its contract (a mismatch is a bug and
- * fails the whole write). The id is recorded in `meta.eventIds` for publishing after the response.
+ * fails the whole write), carrying its event id. Run it with `commit`, which records the id for
+ * publishing once the batch has committed.
  */
 export function outboxEvent<T extends EventType>(
   db: Db,
-  meta: Pick<RequestMeta, "correlationId" | "eventIds">,
+  meta: Pick<RequestMeta, "correlationId">,
   type: T,
   data: EventData<T>,
   at: Date,
@@ -74,13 +74,47 @@ export function outboxEvent<T extends EventType>(
     correlation_id: meta.correlationId,
     data,
   }) as EventEnvelope<T>;
-  meta.eventIds.push(envelope.id);
-  return db.insert(outbox).values({
+  const insert = db.insert(outbox).values({
     id: envelope.id,
     type,
     payload: JSON.stringify(envelope),
     createdAt: at,
   });
+  return Object.assign(insert, { eventId: envelope.id });
+}
+
+type Statement = BatchItem<"sqlite">;
+
+function eventIdOf(statement: Statement): string | null {
+  return "eventId" in statement && typeof statement.eventId === "string" ? statement.eventId : null;
+}
+
+/**
+ * Runs one change as one D1 batch (one transaction) and, once it has committed, records the ids of
+ * the outbox events it wrote in `meta.eventIds`, so exactly what was committed is published after
+ * the response. Keeps each statement's result type, like `db.batch`.
+ */
+export async function commit<U extends Statement, T extends Readonly<[U, ...U[]]>>(
+  db: Db,
+  meta: Pick<RequestMeta, "eventIds">,
+  statements: T,
+): Promise<BatchResponse<T>> {
+  const results = await db.batch(statements);
+  for (const statement of statements) {
+    const id = eventIdOf(statement);
+    if (id) meta.eventIds.push(id);
+  }
+  return results;
+}
+
+/** `commit` for a list assembled at run time (results unused); an empty list commits nothing. */
+export async function commitAll(
+  db: Db,
+  meta: Pick<RequestMeta, "eventIds">,
+  statements: Statement[],
+): Promise<void> {
+  const [first, ...rest] = statements;
+  if (first) await commit(db, meta, [first, ...rest]);
 }
 
 /** The queue each outbox destination is published to. */
@@ -219,22 +253,3 @@ export async function redriveOutbox(
   }
   return published;
 }
-
-/**
- * After the response is sent, publish the events this request wrote (`ctx.waitUntil`), so the
- * client never waits for the queue and a queue outage never fails a committed change.
- */
-export const publishAfterResponse = createMiddleware<AppEnv>(async (c, next) => {
-  await next();
-  const ids = c.get("eventIds");
-  if (ids.length === 0) return;
-  c.executionCtx.waitUntil(
-    publishEvents(getDb(c.env), outboxQueues(c.env), [...ids]).catch((err: unknown) => {
-      log("error", "outbox_publish_failed", {
-        correlation_id: c.get("correlationId"),
-        events: ids,
-        detail: errorDetail(err),
-      });
-    }),
-  );
-});

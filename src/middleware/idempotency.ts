@@ -18,10 +18,15 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
 import { presentedService } from "../auth/callers";
 import { authenticateUser } from "../auth/middleware";
-import { base64url, fromBase64url, hex } from "../auth/tokens";
 import type { Config } from "../config";
 import { ApiError } from "../errors";
-import { IDEMPOTENCY_IN_FLIGHT_TTL_SECONDS, IDEMPOTENCY_TTL_SECONDS, kvKeys } from "../kv";
+import {
+  deleteIdempotencyRecord,
+  getIdempotencyRecord,
+  IDEMPOTENCY_IN_FLIGHT_TTL_SECONDS,
+  kvKeys,
+  putIdempotencyRecord,
+} from "../kv";
 import { errorDetail, log } from "../logging";
 import { clientNetwork } from "../rate-limit/limits";
 import { WRITE_METHODS } from "./json-body";
@@ -69,7 +74,7 @@ function serverSecret(config: Config): Promise<CryptoKey> {
   let secret = secrets.get(config);
   if (!secret) {
     secret = (async () => {
-      const ikm = fromBase64url(config.jwt.signingKey.d);
+      const ikm = Uint8Array.fromBase64(config.jwt.signingKey.d, { alphabet: "base64url" });
       const hkdf = await crypto.subtle.importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
       const bits = await crypto.subtle.deriveBits(
         {
@@ -110,7 +115,7 @@ export async function recordKey(
   path: string,
   key: string,
 ): Promise<string> {
-  return kvKeys.idempotency(hex(await hmac(config, "record", scope, method, path, key)));
+  return kvKeys.idempotency((await hmac(config, "record", scope, method, path, key)).toHex());
 }
 
 async function cipherKey(config: Config, record: string, idempotencyKey: string) {
@@ -127,11 +132,11 @@ async function seal(text: string, key: CryptoKey): Promise<string> {
   const out = new Uint8Array(iv.byteLength + sealed.byteLength);
   out.set(iv);
   out.set(sealed, iv.byteLength);
-  return base64url(out);
+  return out.toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
 async function open(sealed: string, key: CryptoKey): Promise<string> {
-  const bytes = fromBase64url(sealed);
+  const bytes = Uint8Array.fromBase64(sealed, { alphabet: "base64url" });
   const plain = await crypto.subtle.decrypt(
     { name: "AES-GCM", iv: bytes.slice(0, 12) },
     key,
@@ -187,12 +192,12 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const path = `${url.pathname.replace(/\/+$/, "")}${url.search}`;
   const kvKey = await recordKey(config, scope, c.req.method, path, idempotencyKey);
   // Keyed with the server secret: a stored fingerprint of a login body is no fast hash of a password.
-  const fingerprint = hex(await hmac(config, "body", kvKey, await c.req.text()));
+  const fingerprint = (await hmac(config, "body", kvKey, await c.req.text())).toHex();
   const key = await cipherKey(config, kvKey, idempotencyKey);
 
   /** Answers from what is stored, or returns false when nothing is. */
   const answerFromStore = async (): Promise<Response | false> => {
-    const existing = await c.env.KV.get<StoredResponse>(kvKey, "json");
+    const existing = await getIdempotencyRecord<StoredResponse>(c.env.KV, kvKey);
     if (!existing) return false;
     if (existing.fingerprint !== fingerprint) throw keyReused();
     if (existing.state === "in_flight" || existing.body === undefined) throw inProgress();
@@ -224,15 +229,13 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     if (finished) return finished;
 
     const marker: StoredResponse = { state: "in_flight", fingerprint };
-    await c.env.KV.put(kvKey, JSON.stringify(marker), {
-      expirationTtl: IDEMPOTENCY_IN_FLIGHT_TTL_SECONDS,
-    });
+    await putIdempotencyRecord(c.env.KV, kvKey, marker, true);
     await next();
 
     try {
       const status = c.res.status;
       if (status >= 500 || status === 429) {
-        await c.env.KV.delete(kvKey);
+        await deleteIdempotencyRecord(c.env.KV, kvKey);
         return;
       }
       const record: StoredResponse = {
@@ -242,16 +245,14 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
         contentType: c.res.headers.get("Content-Type") ?? undefined,
         body: await seal(await c.res.clone().text(), key),
       };
-      await c.env.KV.put(kvKey, JSON.stringify(record), {
-        expirationTtl: IDEMPOTENCY_TTL_SECONDS,
-      });
+      await putIdempotencyRecord(c.env.KV, kvKey, record, false);
     } catch (err) {
       // The response stands; only its replay is lost (a retry will run the request again).
       log("error", "idempotency_store_failed", {
         correlation_id: c.get("correlationId"),
         detail: errorDetail(err),
       });
-      await c.env.KV.delete(kvKey).catch(() => undefined);
+      await deleteIdempotencyRecord(c.env.KV, kvKey).catch(() => undefined);
     }
   } finally {
     // After the record is stored: whoever claims next finds it.

@@ -5,8 +5,7 @@
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../app-env";
-import type { RequestMeta } from "../audit/audit-log";
+import type { AppEnv, RequestMeta, Scope } from "../app-env";
 import { log } from "../logging";
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -40,11 +39,16 @@ export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /** The request's origin as recorded in audit rows, sessions and events. */
-export function requestMeta(c: Context<AppEnv>): RequestMeta {
+function requestMeta(c: Context<AppEnv>): RequestMeta {
   return {
     ip: c.get("clientIp"),
     userAgent: c.get("userAgent"),
     correlationId: c.get("correlationId"),
     eventIds: c.get("eventIds"),
   };
+}
+
+/** What the domain functions a handler calls work with, for this request. */
+export function scope(c: Context<AppEnv>): Scope {
+  return { db: c.get("db"), kv: c.env.KV, config: c.get("config"), meta: requestMeta(c) };
 }

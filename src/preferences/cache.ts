@@ -5,11 +5,11 @@
  * minute.
  */
 import { eq } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { type PreferencesRow, preferences } from "../../db/schema";
-import { kvKeys, PREFERENCES_CACHE_TTL_SECONDS } from "../../kv";
-import { errorDetail, log } from "../../logging";
-import { type Preferences, toPreferencesObject } from "./preferences.schemas";
+import type { Db } from "../db/client";
+import { type PreferencesRow, preferences } from "../db/schema";
+import { deleteCachedPreferences, getCachedPreferences, putCachedPreferences } from "../kv";
+import { errorDetail, log } from "../logging";
+import { type Preferences, toPreferencesObject } from "./preferences";
 
 /** A user's preferences: from KV, else from D1 (then cached). Null if the user has none. */
 export async function readPreferences(
@@ -17,16 +17,16 @@ export async function readPreferences(
   db: Db,
   userId: string,
 ): Promise<Preferences | null> {
-  const cached = await kv.get<Preferences>(kvKeys.preferences(userId), "json");
+  const cached = await getCachedPreferences<Preferences>(kv, userId);
   if (cached) return cached;
-  const [row] = await db.select().from(preferences).where(eq(preferences.userId, userId)).limit(1);
+  const [row] = await db.select().from(preferences).where(eq(preferences.user_id, userId)).limit(1);
   if (!row) return null;
   const value = toPreferencesObject(row);
   // A write may have committed (and written through) since our read: never put an older row over
   // a newer one. What remains is the instant between this check and the put.
-  const meanwhile = await kv.get<Preferences>(kvKeys.preferences(userId), "json");
+  const meanwhile = await getCachedPreferences<Preferences>(kv, userId);
   if (meanwhile && meanwhile.updated_at >= value.updated_at) return meanwhile;
-  await writePreferencesCache(kv, userId, value);
+  await writePreferencesCache(kv, userId, row);
   return value;
 }
 
@@ -37,19 +37,12 @@ export async function readPreferences(
 export async function writePreferencesCache(
   kv: KVNamespace,
   userId: string,
-  value: Preferences | PreferencesRow,
+  row: PreferencesRow,
 ): Promise<void> {
-  const object = "userId" in value ? toPreferencesObject(value) : value;
-  const key = kvKeys.preferences(userId);
   try {
-    await kv.put(key, JSON.stringify(object), { expirationTtl: PREFERENCES_CACHE_TTL_SECONDS });
+    await putCachedPreferences(kv, userId, toPreferencesObject(row));
   } catch (err) {
     log("error", "preferences_cache_write_failed", { user_id: userId, detail: errorDetail(err) });
-    await kv.delete(key).catch(() => undefined);
+    await deleteCachedPreferences(kv, userId).catch(() => undefined);
   }
-}
-
-/** Drops a user's cached preferences (e.g. on deactivation). */
-export async function forgetPreferences(kv: KVNamespace, userId: string): Promise<void> {
-  await kv.delete(kvKeys.preferences(userId));
 }

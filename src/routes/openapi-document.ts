@@ -1,12 +1,14 @@
 /**
  * The OpenAPI 3.1 document served at /openapi.json, generated from the same zod route contracts
  * that validate requests. What every route shares — the general rate limit (429), idempotency
- * headers on writes (409/422), the correlation id, tags by resource — is added here once, so the
+ * headers on writes (409/422), the correlation id, the tag list — is added here once, so the
  * route files only say what is particular to each route.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
+import { WRITE_METHODS } from "../middleware/json-body";
 import { ErrorSchema } from "./openapi";
+import { documentTags } from "./tags";
 
 type Document = ReturnType<OpenAPIHono<AppEnv>["getOpenAPI31Document"]>;
 type Operation = {
@@ -17,46 +19,7 @@ type Operation = {
   deprecated?: boolean;
 };
 
-const WRITE_METHODS = new Set(["post", "put", "patch", "delete"]);
 const METHODS = ["get", "put", "post", "delete", "patch", "head", "options"] as const;
-
-/** Tags by path, most specific first: the reference groups routes by what they act on. */
-const TAGS: [RegExp, string][] = [
-  [/^\/_dev\//, "Dev tools"],
-  [/^\/docs|^\/openapi\.json/, "Documentation"],
-  [/^\/(api\/v1\/)?health|^\/healthz/, "Health"],
-  [/^\/\.well-known\//, "Tokens"],
-  [/^\/api\/v1\/auth\/sessions/, "Sessions"],
-  [/^\/api\/v1\/auth\/validate/, "Service lookups"],
-  [/^\/api\/v1\/auth\//, "Auth"],
-  [/^\/api\/v1\/users\/preferences/, "Preferences"],
-  [/^\/api\/v1\/users\/push-tokens/, "Push devices"],
-  [/^\/api\/v1\/users\/by-email/, "Service lookups"],
-  [/^\/api\/v1\/users\/\{id\}\/(notifications|preferences)/, "Notifications"],
-  [/^\/api\/v1\/(email|push)\/status/, "Notifications"],
-  [/^\/api\/v1\/users\/\{id\}/, "Users"],
-  [/^\/api\/v1\/users/, "Users"],
-  [/^\/api\//, "Compatibility (deprecated)"],
-];
-
-const TAG_DESCRIPTIONS: Record<string, string> = {
-  Auth: "Login, token refresh, logout, email verification and password reset.",
-  Users: "Registration, the caller's profile, password change, and admin user management.",
-  Sessions: "The caller's sessions (devices signed in), and ending them.",
-  Admin: "User management for admins: search, deactivate, reactivate, change roles.",
-  Preferences: "Notification preferences of the caller.",
-  "Push devices": "Push-notification device tokens of the caller.",
-  "Delivery status": "The delivery-status log of notifications, reported by the delivery services.",
-  Notifications: "Delivery-status log and delivery targets, for the notification services.",
-  "Service lookups": "What other services ask: users by id or email, token validation.",
-  Tokens: "Public keys for verifying access tokens.",
-  Health: "Liveness and dependency checks.",
-  Documentation: "This document and its interactive reference.",
-  "Compatibility (deprecated)":
-    "Paths of the replaced services, answered by the same handlers. Each answer carries " +
-    "`Deprecation` and a `Link` to the canonical path.",
-  "Dev tools": "Local stand-ins, only when DEV_TOOLS is on; absent (404) in production.",
-};
 
 const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
 const errorContent = { "application/json": { schema: ref("schemas", "Error") } };
@@ -159,39 +122,28 @@ export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>, version: string):
   };
 
   const usedTags = new Set<string>();
-  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+  for (const item of Object.values(doc.paths ?? {})) {
     for (const method of METHODS) {
       const op = (item as Record<string, Operation | undefined>)[method];
       if (!op) continue;
-      if (!op.tags?.length) {
-        const tag = TAGS.find(([pattern]) => pattern.test(path))?.[1];
-        if (tag) op.tags = [tag];
-      }
       for (const tag of op.tags ?? []) usedTags.add(tag);
       op.parameters = [...(op.parameters ?? []), ref("parameters", "CorrelationId")];
       op.responses["429"] ??= ref("responses", "RateLimited");
       if ((op.security ?? []).some((requirement) => "bearerAuth" in requirement)) {
         op.responses["503"] ??= ref("responses", "AuthenticationUnavailable");
       }
-      if (!WRITE_METHODS.has(method)) {
+      if (!WRITE_METHODS.has(method.toUpperCase())) {
         // Bodies are only read on writes: a read never answers 413 or 415.
         delete op.responses["413"];
         delete op.responses["415"];
       }
-      if (WRITE_METHODS.has(method)) {
+      if (WRITE_METHODS.has(method.toUpperCase())) {
         op.parameters.push(ref("parameters", "IdempotencyKey"), ref("parameters", "RequestId"));
         op.responses["409"] ??= ref("responses", "IdempotencyConflict");
         op.responses["422"] ??= ref("responses", "IdempotencyKeyReused");
       }
     }
   }
-  const order = Object.keys(TAG_DESCRIPTIONS);
-  const rank = (tag: string) => (order.includes(tag) ? order.indexOf(tag) : order.length);
-  doc.tags = [...usedTags]
-    .sort((a, b) => rank(a) - rank(b))
-    .map((name) => ({
-      name,
-      ...(TAG_DESCRIPTIONS[name] ? { description: TAG_DESCRIPTIONS[name] } : {}),
-    }));
+  doc.tags = documentTags(usedTags);
   return doc;
 }

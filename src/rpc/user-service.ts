@@ -3,21 +3,17 @@
  * A caller binds it with
  *   services = [{ binding = "USERS", service = "user-service", entrypoint = "UserService" }]
  * and the binding itself is the credential, so there is no service key here. Every method is the
- * same implementation as its HTTP route (src/lookups.ts): a revoked session is refused alike.
+ * same implementation as its HTTP route (src/users/lookups.ts, src/sessions/validation.ts,
+ * src/push/targets.ts): a revoked session is refused alike.
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { z } from "zod";
 import { getConfig } from "../config";
 import { getDb } from "../db/client";
-import {
-  type NotificationTargets,
-  notificationTargets,
-  type TokenValidation,
-  userByEmail,
-  userById,
-  validateAccessToken,
-} from "../lookups";
-import type { UserObject } from "../routes/users/user-object";
+import { type NotificationTargets, notificationTargets } from "../push/targets";
+import { type TokenValidation, validateAccessToken } from "../sessions/validation";
+import { userByEmail, userById } from "../users/lookups";
+import type { UserObject } from "../users/user-object";
 
 const uuid = z.uuid();
 

@@ -1,49 +1,32 @@
 /**
- * Sessions and refresh tokens (DESIGN §5).
- *
- * One session per login. Its refresh token is opaque and stored only as a SHA-256. Each refresh
- * rotates it with one conditional UPDATE, so of two concurrent refreshes of the same token exactly
- * one rotates it. Every hash a session ever issued is kept (`refresh_tokens`), so any earlier token
- * presented again is recognised:
- * - the previous token inside the grace window is a client that lost the response: it gets a pair;
- * - any other earlier token (including the pair that lost response carried) is a replay — someone
- *   else may hold the session — and the whole session is revoked, audited and announced;
- * - a token nobody issued is just invalid (so garbage cannot be used to revoke others' sessions).
- *
- * Revocation is recorded in D1 and the session id is put on a KV deny-list that the auth
- * middleware checks, because access tokens are stateless and would otherwise live until they expire.
+ * Sessions (DESIGN §5): one per login, ended by logout, password changes, deactivation or an
+ * admin. Revocation is recorded in D1 and the session id is put on a KV deny-list that the auth
+ * middleware checks, because access tokens are stateless and would otherwise live until they
+ * expire. Refresh-token rotation is in refresh.ts.
  */
-import { and, eq, gt, isNull, ne, sql } from "drizzle-orm";
-import { auditEntry, type RequestMeta } from "../audit/audit-log";
+import { and, count, desc, eq, gt, isNull, ne } from "drizzle-orm";
+import type { Scope } from "../app-env";
+import { type AuditAction, auditEntry } from "../audit/audit-log";
+import { randomToken, sha256Hex } from "../auth/tokens";
 import type { Config } from "../config";
 import type { Db } from "../db/client";
-import { refreshTokens, sessions, users } from "../db/schema";
+import { refreshTokens, type SessionRow, sessions } from "../db/schema";
 import { ApiError } from "../errors";
-import { outboxEvent } from "../events/outbox";
-import { kvKeys, revokedSessionTtl } from "../kv";
+import { commit } from "../events/outbox";
+import { isRevokedSession, putRevokedSession } from "../kv";
 import { errorDetail, log } from "../logging";
-import { selectUserWithPreferences, type UserWithPreferences } from "../routes/users/user-object";
-import { randomToken, sha256Hex } from "./tokens";
 
-const USER_AGENT_MAX = 512;
+export const USER_AGENT_MAX = 512;
 
-export const REVOCATION_REASONS = [
-  "logout",
-  "logout_all",
-  "refresh_token_reused",
-  "deactivated",
-  "password_changed",
-  "password_reset",
-  "revoked_by_user",
-  "admin",
-] as const;
-export type RevocationReason = (typeof REVOCATION_REASONS)[number];
-
-const invalidRefreshToken = () =>
-  new ApiError("invalid_token", "Refresh token is invalid or expired");
-
-/** The SQL condition "this session's user is active". */
-const userIsActive = sql`exists (select 1 from ${users} where ${users.id} = ${sessions.userId} and ${users.isActive} = 1)`;
+export type RevocationReason =
+  | "logout"
+  | "logout_all"
+  | "refresh_token_reused"
+  | "deactivated"
+  | "password_changed"
+  | "password_reset"
+  | "revoked_by_user"
+  | "admin";
 
 export interface NewSession {
   sessionId: string;
@@ -62,10 +45,8 @@ function recordToken(db: Db, tokenHash: string, sessionId: string, now: Date) {
 
 /** A new session for a login or registration; the caller commits `inserts` with its other writes. */
 export async function newSession(
-  db: Db,
-  config: Config,
+  { db, config, meta }: Scope,
   userId: string,
-  meta: RequestMeta,
   now: Date,
 ): Promise<NewSession> {
   const refreshToken = randomToken();
@@ -88,170 +69,6 @@ export async function newSession(
       recordToken(db, hash, sessionId, now),
     ],
   };
-}
-
-/**
- * Records a hash just made current by an UPDATE earlier in the same batch. Written as INSERT ...
- * SELECT through the session that now holds it, so nothing is recorded if that UPDATE did not
- * happen.
- */
-function recordIssuedToken(db: Db, tokenHash: string, now: Date) {
-  return db.insert(refreshTokens).select(
-    db
-      .select({
-        tokenHash: sql<string>`${tokenHash}`.as("token_hash"),
-        sessionId: sessions.id,
-        issuedAt: sql<number>`${now.getTime()}`.as("issued_at"),
-      })
-      .from(sessions)
-      .where(eq(sessions.refreshTokenHash, tokenHash)),
-  );
-}
-
-export interface RotatedSession {
-  sessionId: string;
-  refreshToken: string;
-  user: UserWithPreferences;
-}
-
-/**
- * Exchanges a refresh token for a new one. Throws `invalid_token` for anything unknown, expired or
- * revoked, and `refresh_token_reused` (after revoking the session) for a replayed earlier token.
- */
-export async function rotateRefreshToken(
-  db: Db,
-  kv: KVNamespace,
-  config: Config,
-  presented: string,
-  meta: RequestMeta,
-  now: Date,
-): Promise<RotatedSession> {
-  const presentedHash = await sha256Hex(presented);
-  const refreshToken = randomToken();
-  const newHash = await sha256Hex(refreshToken);
-  const userAgent = meta.userAgent?.slice(0, USER_AGENT_MAX) ?? null;
-
-  // The common case in one round trip: rotate if the token is current, record the new hash, and
-  // read the user through it (a batch runs in order, in one transaction).
-  const [rotated, , found] = await db.batch([
-    db
-      .update(sessions)
-      .set({
-        refreshTokenHash: newHash,
-        previousRefreshTokenHash: presentedHash,
-        rotatedAt: now,
-        lastUsedAt: now,
-        ip: meta.ip,
-        userAgent,
-      })
-      .where(
-        and(
-          eq(sessions.refreshTokenHash, presentedHash),
-          isNull(sessions.revokedAt),
-          gt(sessions.expiresAt, now),
-          userIsActive,
-        ),
-      )
-      .returning({ id: sessions.id }),
-    recordIssuedToken(db, newHash, now),
-    selectUserWithPreferences(db)
-      .innerJoin(sessions, eq(sessions.userId, users.id))
-      .where(eq(sessions.refreshTokenHash, newHash)),
-  ]);
-  const session = rotated[0];
-  const user = found[0];
-  if (session && user) return { sessionId: session.id, refreshToken, user };
-
-  // Not the current token. Did this service ever issue it, and for which session?
-  const [known] = await db
-    .select({
-      sessionId: sessions.id,
-      userId: sessions.userId,
-      current: sessions.refreshTokenHash,
-      previous: sessions.previousRefreshTokenHash,
-      rotatedAt: sessions.rotatedAt,
-      revokedAt: sessions.revokedAt,
-      expiresAt: sessions.expiresAt,
-      userActive: users.isActive,
-    })
-    .from(refreshTokens)
-    .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(refreshTokens.tokenHash, presentedHash))
-    .limit(1);
-  // A deactivated account's tokens are simply dead; so is the current token when it failed to
-  // rotate (which only a deactivated account or an expired session explains).
-  if (
-    !known ||
-    known.revokedAt ||
-    known.expiresAt <= now ||
-    !known.userActive ||
-    known.current === presentedHash
-  ) {
-    throw invalidRefreshToken();
-  }
-
-  const inGrace =
-    known.previous === presentedHash &&
-    known.rotatedAt !== null &&
-    now.getTime() < known.rotatedAt.getTime() + config.refreshReuseGraceSeconds * 1000;
-  if (inGrace) {
-    // A client that lost the response to its refresh: issue a new pair. The pair that response
-    // carried was never received (or the client raced itself); if it turns up later it is treated
-    // as a replay like any other superseded token. `rotatedAt` stays, so repeated replays cannot
-    // stretch the window.
-    const [regranted, , regrantedUser] = await db.batch([
-      db
-        .update(sessions)
-        .set({ refreshTokenHash: newHash, lastUsedAt: now, ip: meta.ip, userAgent })
-        .where(
-          and(
-            eq(sessions.id, known.sessionId),
-            eq(sessions.refreshTokenHash, known.current),
-            eq(sessions.previousRefreshTokenHash, presentedHash),
-            isNull(sessions.revokedAt),
-            userIsActive,
-          ),
-        )
-        .returning({ id: sessions.id }),
-      recordIssuedToken(db, newHash, now),
-      selectUserWithPreferences(db)
-        .innerJoin(sessions, eq(sessions.userId, users.id))
-        .where(eq(sessions.refreshTokenHash, newHash)),
-    ]);
-    const again = regranted[0];
-    const againUser = regrantedUser[0];
-    if (again && againUser) return { sessionId: again.id, refreshToken, user: againUser };
-    throw invalidRefreshToken();
-  }
-
-  // A replay of an earlier token outside the grace window: someone else may hold this session.
-  const [revoked] = await db.batch([
-    revokeSessions(db, { sessionId: known.sessionId }, "refresh_token_reused", now),
-    auditEntry(db, meta, {
-      userId: known.userId,
-      action: "refresh_token_reused",
-      metadata: { session_id: known.sessionId },
-      at: now,
-    }),
-    outboxEvent(
-      db,
-      meta,
-      "security.refresh_token_reused",
-      { user_id: known.userId, session_id: known.sessionId, ip: meta.ip, user_agent: userAgent },
-      now,
-    ),
-  ]);
-  await denySessions(kv, config, [known.sessionId, ...revoked.map((s) => s.id)]);
-  log("warn", "refresh_token_reused", {
-    correlation_id: meta.correlationId,
-    user_id: known.userId,
-    session_id: known.sessionId,
-  });
-  throw new ApiError(
-    "refresh_token_reused",
-    "Refresh token was already used; the session has been revoked",
-  );
 }
 
 /**
@@ -289,12 +106,11 @@ const DENY_ATTEMPTS = 3;
  * consistent: seconds in the same location, up to about a minute worldwide.
  */
 export async function denySessions(kv: KVNamespace, config: Config, sessionIds: string[]) {
-  const expirationTtl = revokedSessionTtl(config.accessTokenTtlSeconds);
   const pending = new Set(sessionIds);
   for (let attempt = 1; pending.size > 0; attempt++) {
     const results = await Promise.allSettled(
       [...pending].map(async (sid) => {
-        await kv.put(kvKeys.revokedSession(sid), "1", { expirationTtl });
+        await putRevokedSession(kv, sid, config.accessTokenTtlSeconds);
         pending.delete(sid);
       }),
     );
@@ -314,6 +130,63 @@ export async function denySessions(kv: KVNamespace, config: Config, sessionIds: 
   }
 }
 
-export async function isSessionDenied(kv: KVNamespace, sessionId: string): Promise<boolean> {
-  return (await kv.get(kvKeys.revokedSession(sessionId))) !== null;
+export function isSessionDenied(kv: KVNamespace, sessionId: string): Promise<boolean> {
+  return isRevokedSession(kv, sessionId);
+}
+
+/**
+ * Ends sessions on the user's own request (logout, "log out that device"): revokes them with an
+ * audit row in one batch, then denies them. `alsoDeny` is denied even if D1 already had it
+ * revoked, so retrying an interrupted logout still takes effect. Returns how many were revoked.
+ */
+export async function endSessions(
+  { db, kv, config, meta }: Scope,
+  target: Parameters<typeof revokeSessions>[1],
+  reason: RevocationReason,
+  audit: { userId: string; action: AuditAction; metadata: Record<string, unknown> },
+  alsoDeny: string,
+): Promise<number> {
+  const now = new Date();
+  const [revoked] = await commit(db, meta, [
+    revokeSessions(db, target, reason, now),
+    auditEntry(db, meta, { ...audit, at: now }),
+  ]);
+  await denySessions(kv, config, [alsoDeny, ...revoked.map((s) => s.id)]);
+  return revoked.length;
+}
+
+/** One of the user's sessions that is still active, or 404 (anyone else's is like none). */
+export async function ownActiveSession(db: Db, userId: string, sessionId: string) {
+  const [target] = await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+    .limit(1);
+  if (!target) throw new ApiError("not_found", "Session not found");
+  return target;
+}
+
+/** A page of the user's active sessions, most recently used first, and how many there are. */
+export async function listSessions(
+  db: Db,
+  userId: string,
+  page: { page: number; limit: number },
+  now: Date,
+): Promise<{ rows: SessionRow[]; total: number }> {
+  const active = and(
+    eq(sessions.userId, userId),
+    isNull(sessions.revokedAt),
+    gt(sessions.expiresAt, now),
+  );
+  const [rows, [total]] = await db.batch([
+    db
+      .select()
+      .from(sessions)
+      .where(active)
+      .orderBy(desc(sessions.lastUsedAt), desc(sessions.id))
+      .limit(page.limit)
+      .offset((page.page - 1) * page.limit),
+    db.select({ n: count() }).from(sessions).where(active),
+  ]);
+  return { rows, total: total?.n ?? 0 };
 }

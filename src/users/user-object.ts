@@ -3,29 +3,28 @@
  * lookups. It is built field by field from the row, so a password hash or any internal column can
  * never leak by being added to the table.
  */
-import { z } from "@hono/zod-openapi";
-import { eq, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { type PreferencesRow, preferences, ROLES, type UserRow, users } from "../../db/schema";
-import { examples } from "../examples";
+import { and, eq, sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Db } from "../db/client";
+import { type PreferencesRow, preferences, ROLES, type UserRow, users } from "../db/schema";
+import { ApiError } from "../errors";
 
-export const UserObjectSchema = z
-  .object({
-    id: z.uuid(),
-    user_id: z.uuid().openapi({ description: "Same value as `id`, for older clients." }),
-    email: z.email(),
-    username: z.string().nullable(),
-    name: z.string(),
-    role: z.enum(ROLES),
-    is_active: z.boolean(),
-    email_verified: z.boolean(),
-    push_token: z.string().nullable(),
-    preferences: z.object({ email: z.boolean(), push: z.boolean() }),
-    created_at: z.iso.datetime(),
-    updated_at: z.iso.datetime(),
-    last_login_at: z.iso.datetime().nullable(),
-  })
-  .openapi("User", { example: examples.user });
+export const UserObjectSchema = z.object({
+  id: z.uuid(),
+  /** Same value as `id`, for older clients. */
+  user_id: z.uuid(),
+  email: z.email(),
+  username: z.string().nullable(),
+  name: z.string(),
+  role: z.enum(ROLES),
+  is_active: z.boolean(),
+  email_verified: z.boolean(),
+  push_token: z.string().nullable(),
+  preferences: z.object({ email: z.boolean(), push: z.boolean() }),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+  last_login_at: z.iso.datetime().nullable(),
+});
 
 export type UserObject = z.infer<typeof UserObjectSchema>;
 
@@ -57,7 +56,7 @@ export function toUserObject({ user, preferences: prefs }: UserWithPreferences):
  * get their own aliases because `preferences.email` and `users.email` share a name, and D1 batch
  * results are keyed by column name.
  */
-export const userWithPreferencesColumns = {
+const userWithPreferencesColumns = {
   user: users,
   preferences: {
     email: sql`${preferences.email}`.mapWith(preferences.email).as("preferences_email"),
@@ -70,5 +69,17 @@ export function selectUserWithPreferences(db: Db) {
   return db
     .select(userWithPreferencesColumns)
     .from(users)
-    .innerJoin(preferences, eq(preferences.userId, users.id));
+    .innerJoin(preferences, eq(preferences.user_id, users.id));
+}
+
+/**
+ * A user's own account, if it is still active. A token of a deactivated account is refused here
+ * even before the deny-list entry reaches every location.
+ */
+export async function activeUser(db: Db, userId: string): Promise<UserWithPreferences> {
+  const [row] = await selectUserWithPreferences(db)
+    .where(and(eq(users.id, userId), eq(users.isActive, true)))
+    .limit(1);
+  if (!row) throw new ApiError("invalid_token", "User not found or inactive");
+  return row;
 }

@@ -4,12 +4,12 @@
  */
 import { env } from "cloudflare:workers";
 import { importJWK, SignJWT } from "jose";
-import { base64url } from "../../src/auth/tokens";
 
 const encoder = new TextEncoder();
 
 /** base64url of a value's JSON: a hand-built token's header or payload. */
-export const b64 = (value: unknown) => base64url(encoder.encode(JSON.stringify(value)));
+export const b64 = (value: unknown) =>
+  encoder.encode(JSON.stringify(value)).toBase64({ alphabet: "base64url", omitPadding: true });
 
 /** The service's own signing key (the test configuration's JWT_PRIVATE_KEY). */
 export const serviceKey = () => JSON.parse(env.JWT_PRIVATE_KEY) as Record<string, unknown>;

@@ -6,17 +6,17 @@ import { requireAdmin } from "../../auth/callers";
 import { ROLES } from "../../db/schema";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
 import { listEnvelope, PaginationQuerySchema } from "../pagination";
-import { UserObjectSchema } from "../users/user-object";
-import { UserIdParamSchema } from "../users/users.schemas";
+import { tags } from "../tags";
+import { UserIdParamSchema, UserSchema } from "../users/users.schemas";
 
-const tags = ["Admin"];
+const tagged = tags("Admin");
 const bearer = [{ bearerAuth: [] as string[] }];
 const auth = ["authentication_required", "invalid_token", "forbidden"] as const;
 
 export const list = createRoute({
   method: "get",
   path: "/users",
-  tags,
+  tags: tagged,
   summary: "Find users (admin)",
   description: "`q` matches email, username or name (case-insensitive); newest first.",
   security: bearer,
@@ -31,7 +31,7 @@ export const list = createRoute({
     }),
   },
   responses: {
-    200: jsonContent(listEnvelope(UserObjectSchema), "Users"),
+    200: jsonContent(listEnvelope(UserSchema), "Users"),
     ...errorResponses("validation_failed", ...auth),
   },
 });
@@ -39,7 +39,7 @@ export const list = createRoute({
 export const update = createRoute({
   method: "patch",
   path: "/users/{id}",
-  tags,
+  tags: tagged,
   summary: "Activate, deactivate or change the role of a user (admin)",
   description:
     "Deactivation revokes every session and emits `user.deactivated`. Admins cannot change their " +
@@ -56,7 +56,7 @@ export const update = createRoute({
     ),
   },
   responses: {
-    200: jsonContent(envelope(UserObjectSchema), "The updated user"),
+    200: jsonContent(envelope(UserSchema), "The updated user"),
     ...errorResponses("validation_failed", "not_found", ...auth),
   },
 });

@@ -5,6 +5,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { requireUser } from "../../auth/middleware";
 import { limitByClient } from "../../rate-limit/limits";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
+import { tags } from "../tags";
 import { TokenPairSchema } from "../users/users.schemas";
 import {
   LoginBodySchema,
@@ -16,13 +17,13 @@ import {
   VerifyEmailBodySchema,
 } from "./auth.schemas";
 
-const tags = ["Auth"];
+const tagged = tags("Auth");
 const bearer = [{ bearerAuth: [] }];
 
 export const login = createRoute({
   method: "post",
   path: "/auth/login",
-  tags,
+  tags: tagged,
   summary: "Log in with email and password",
   description:
     "Opens a session. Unknown email, wrong password and deactivated account all answer the same " +
@@ -43,7 +44,7 @@ export const login = createRoute({
 export const refresh = createRoute({
   method: "post",
   path: "/auth/refresh",
-  tags,
+  tags: tagged,
   summary: "Exchange a refresh token for a new token pair",
   description:
     "The refresh token rotates on every use. Presenting a replaced token again within the grace " +
@@ -58,7 +59,7 @@ export const refresh = createRoute({
 export const logout = createRoute({
   method: "post",
   path: "/auth/logout",
-  tags,
+  tags: tagged,
   summary: "Log out (this session, or all with `all: true`)",
   security: bearer,
   middleware: [requireUser] as const,
@@ -72,7 +73,7 @@ export const logout = createRoute({
 export const verifyEmail = createRoute({
   method: "post",
   path: "/auth/verify-email",
-  tags,
+  tags: tagged,
   summary: "Verify the email address with the emailed token",
   description: "Single use; tokens expire after 24 hours and die when a newer one is sent.",
   request: { body: jsonRequest(VerifyEmailBodySchema) },
@@ -85,7 +86,7 @@ export const verifyEmail = createRoute({
 export const resendVerification = createRoute({
   method: "post",
   path: "/auth/verify-email/resend",
-  tags,
+  tags: tagged,
   summary: "Send a new verification email (the previous link stops working)",
   security: bearer,
   middleware: [requireUser] as const,
@@ -98,7 +99,7 @@ export const resendVerification = createRoute({
 export const passwordReset = createRoute({
   method: "post",
   path: "/auth/password-reset",
-  tags,
+  tags: tagged,
   summary: "Request a password-reset email",
   description:
     "Always answers 202 with the same body, whether or not the email has an account, after the " +
@@ -114,7 +115,7 @@ export const passwordReset = createRoute({
 export const passwordResetConfirm = createRoute({
   method: "post",
   path: "/auth/password-reset/confirm",
-  tags,
+  tags: tagged,
   summary: "Set a new password with the emailed token",
   description:
     "Single use; tokens expire after 1 hour. Every session of the user is revoked and other " +

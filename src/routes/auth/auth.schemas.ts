@@ -42,7 +42,7 @@ export const LogoutResultSchema = z.object({
   revoked_sessions: z.number().int(),
 });
 
-export const OneTimeTokenField = z.string().min(1).max(512).openapi({
+const OneTimeTokenField = z.string().min(1).max(512).openapi({
   description: "The token from the emailed link.",
 });
 

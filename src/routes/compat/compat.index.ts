@@ -17,6 +17,7 @@ import * as healthRoutes from "../health/health.routes";
 import * as lookupHandlers from "../lookups/lookups.handlers";
 import * as lookupRoutes from "../lookups/lookups.routes";
 import { createRouter } from "../openapi";
+import { tags } from "../tags";
 import * as userHandlers from "../users/users.handlers";
 import * as userRoutes from "../users/users.routes";
 
@@ -74,7 +75,7 @@ function alias<R extends RouteConfig>(
     method,
     path,
     deprecated: true,
-    tags: ["Compatibility (deprecated)"],
+    tags: tags("Compatibility (deprecated)"),
     operationId: undefined,
     description: `Deprecated: use \`${route.method.toUpperCase()} ${canonical}\`.${route.description ? `\n\n${route.description}` : ""}`,
   } as R;

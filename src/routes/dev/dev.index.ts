@@ -7,9 +7,10 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../../app-env";
 import { hashPassword, PASSWORD_MAX_LENGTH } from "../../auth/passwords";
 import { ApiError } from "../../errors";
-import { readDevMailbox } from "../../events/dev-mailbox";
-import { readDevPushDeliveries } from "../../events/dev-push";
+import type { AnyEvent, PushDeliveryJob } from "../../events/contracts";
+import { listDevMailbox, listDevPushDeliveries } from "../../kv";
 import { createRouter, envelope, errorResponses, jsonContent, jsonRequest, ok } from "../openapi";
+import { tags } from "../tags";
 import { emailField } from "../users/users.schemas";
 
 const MAILBOX_LIMIT = 50;
@@ -19,10 +20,10 @@ const devToolsOnly = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-export const mailbox = createRoute({
+const mailbox = createRoute({
   method: "get",
   path: "/_dev/mailbox",
-  tags: ["Dev tools"],
+  tags: tags("Dev tools"),
   summary: "Local only (DEV_TOOLS): the USER_EVENTS messages sent to an address, newest first",
   description:
     "What the email service would have received: verification and reset links included. " +
@@ -51,10 +52,10 @@ export const mailbox = createRoute({
   },
 });
 
-export const pushRequests = createRoute({
+const pushRequests = createRoute({
   method: "post",
   path: "/_dev/push-requests",
-  tags: ["Dev tools"],
+  tags: tags("Dev tools"),
   summary: "Local only (DEV_TOOLS): enqueue a push request as the notification platform would",
   description:
     "The body goes to PUSH_REQUESTS exactly as sent — invalid ones too, to try the consumer's " +
@@ -87,10 +88,10 @@ export const pushRequests = createRoute({
   },
 });
 
-export const pushDeliveries = createRoute({
+const pushDeliveries = createRoute({
   method: "get",
   path: "/_dev/push-deliveries",
-  tags: ["Dev tools"],
+  tags: tags("Dev tools"),
   summary: "Local only (DEV_TOOLS): the PUSH_DELIVERY jobs produced for a user, newest first",
   middleware: [devToolsOnly] as const,
   request: { query: z.object({ user_id: z.uuid() }) },
@@ -107,10 +108,10 @@ export const pushDeliveries = createRoute({
   },
 });
 
-export const noop = createRoute({
+const noop = createRoute({
   method: "get",
   path: "/_dev/noop",
-  tags: ["Dev tools"],
+  tags: tags("Dev tools"),
   summary: "Local only (DEV_TOOLS): does nothing — the benchmarks' baseline",
   description:
     "Passes the middleware every request passes (configuration, headers, the general rate " +
@@ -123,10 +124,10 @@ export const noop = createRoute({
   },
 });
 
-export const hash = createRoute({
+const hash = createRoute({
   method: "post",
   path: "/_dev/hash",
-  tags: ["Dev tools"],
+  tags: tags("Dev tools"),
   summary: "Local only (DEV_TOOLS): one Argon2id hash of the posted password",
   description:
     "Hashes the password once with the configured parameters (PASSWORD_HASH_*) and discards " +
@@ -152,7 +153,7 @@ export const hash = createRoute({
 export const devRouter = createRouter()
   .openapi(mailbox, async (c) => {
     const { to } = c.req.valid("query");
-    const messages = await readDevMailbox(c.env.KV, to, MAILBOX_LIMIT);
+    const messages = await listDevMailbox<AnyEvent>(c.env.KV, to, MAILBOX_LIMIT);
     return c.json({ success: true as const, message: "Mailbox retrieved", data: messages }, 200);
   })
   .openapi(pushRequests, async (c) => {
@@ -164,7 +165,11 @@ export const devRouter = createRouter()
     return c.json(ok(`${requests.length} push request(s) enqueued`, null), 202);
   })
   .openapi(pushDeliveries, async (c) => {
-    const jobs = await readDevPushDeliveries(c.env.KV, c.req.valid("query").user_id, MAILBOX_LIMIT);
+    const jobs = await listDevPushDeliveries<PushDeliveryJob>(
+      c.env.KV,
+      c.req.valid("query").user_id,
+      MAILBOX_LIMIT,
+    );
     return c.json(
       { success: true as const, message: "Push deliveries retrieved", data: jobs },
       200,

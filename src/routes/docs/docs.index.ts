@@ -8,9 +8,10 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../../app-env";
 import { ApiError } from "../../errors";
 import { createRouter, errorResponses } from "../openapi";
+import { tags } from "../tags";
 import { DOCS_ASSETS } from "./docs.assets";
 
-const tags = ["Documentation"];
+const tagged = tags("Documentation");
 
 /** Root-relative, so the page works at both /docs and /docs/. */
 const PAGE = `<!doctype html>
@@ -59,10 +60,10 @@ export const docsContentSecurityPolicy = createMiddleware<AppEnv>(async (c, next
 const PAGE_CACHE = "public, max-age=300";
 const ASSET_CACHE = "public, max-age=86400";
 
-export const docsPage = createRoute({
+const docsPage = createRoute({
   method: "get",
   path: "/docs",
-  tags,
+  tags: tagged,
   summary: "Interactive API reference (Swagger UI on /openapi.json)",
   description: "Its scripts and styles are served by this Worker; it needs no internet access.",
   responses: {
@@ -70,10 +71,10 @@ export const docsPage = createRoute({
   },
 });
 
-export const docsAsset = createRoute({
+const docsAsset = createRoute({
   method: "get",
   path: "/docs/{file}",
-  tags,
+  tags: tagged,
   summary: "A script or stylesheet of the API reference page",
   request: {
     params: z.object({

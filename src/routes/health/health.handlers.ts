@@ -1,5 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../app-env";
+import { probeKv } from "../../kv";
 import { errorDetail, log } from "../../logging";
 import type * as routes from "./health.routes";
 
@@ -32,7 +33,7 @@ export const health: RouteHandler<typeof routes.health, AppEnv> = async (c) => {
   const id = c.get("correlationId");
   const [database, kv, queue, rateLimiter] = await Promise.all([
     probe("database", () => c.env.DB.prepare("SELECT 1").first(), id),
-    probe("kv", () => c.env.KV.get("health:probe"), id),
+    probe("kv", () => probeKv(c.env.KV), id),
     probe("queue", () => c.env.USER_EVENTS.metrics(), id),
     probe("rate_limiter", () => c.env.RATE_LIMITER.getByName("health").ping(), id),
   ]);

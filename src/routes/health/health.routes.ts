@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { jsonContent } from "../openapi";
+import { tags } from "../tags";
 
 const CheckSchema = z.enum(["ok", "error"]);
 
@@ -24,7 +25,7 @@ function healthRoute(path: string) {
   return createRoute({
     method: "get",
     path,
-    tags: ["Health"],
+    tags: tags("Health"),
     summary: "Service health: D1, KV, the queue binding and the Durable Object",
     responses: {
       200: jsonContent(

@@ -2,9 +2,10 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import { z } from "zod";
 import type { AppEnv } from "../../app-env";
 import { authorizeUserAccess } from "../../auth/callers";
-import { getDb } from "../../db/client";
 import { ApiError } from "../../errors";
-import { notificationTargets, userByEmail, userById, validateAccessToken } from "../../lookups";
+import { notificationTargets } from "../../push/targets";
+import { validateAccessToken } from "../../sessions/validation";
+import { userByEmail, userById } from "../../users/lookups";
 import { ok } from "../openapi";
 import type * as routes from "./lookups.routes";
 
@@ -17,7 +18,7 @@ export function userIdParam(id: string): string {
 }
 
 export const byEmail: RouteHandler<typeof routes.byEmail, AppEnv> = async (c) => {
-  const user = await userByEmail(getDb(c.env), c.req.valid("query").email);
+  const user = await userByEmail(c.get("db"), c.req.valid("query").email);
   if (!user) throw userNotFound();
   return c.json(ok("User retrieved", user), 200);
 };
@@ -25,21 +26,21 @@ export const byEmail: RouteHandler<typeof routes.byEmail, AppEnv> = async (c) =>
 export const byId: RouteHandler<typeof routes.byId, AppEnv> = async (c) => {
   const id = userIdParam(c.req.valid("param").id);
   await authorizeUserAccess(c, id, { services: true });
-  const user = await userById(getDb(c.env), id);
+  const user = await userById(c.get("db"), id);
   if (!user) throw userNotFound();
   return c.json(ok("User retrieved", user), 200);
 };
 
 export const targets: RouteHandler<typeof routes.targets, AppEnv> = async (c) => {
   const id = userIdParam(c.req.valid("param").id);
-  const found = await notificationTargets(getDb(c.env), c.env.KV, id);
+  const found = await notificationTargets(c.get("db"), c.env.KV, id);
   if (!found) throw userNotFound();
   return c.json(ok("Notification targets retrieved", found), 200);
 };
 
 export const validate: RouteHandler<typeof routes.validate, AppEnv> = async (c) => {
   const result = await validateAccessToken(
-    getDb(c.env),
+    c.get("db"),
     c.env.KV,
     c.get("config"),
     c.req.valid("json").token,

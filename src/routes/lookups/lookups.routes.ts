@@ -8,8 +8,8 @@ import { PLATFORMS, PROVIDERS } from "../../db/schema";
 import { examples } from "../examples";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
 import { PreferencesSchema } from "../preferences/preferences.schemas";
-import { UserObjectSchema } from "../users/user-object";
-import { emailField, UserIdParamSchema } from "../users/users.schemas";
+import { tags } from "../tags";
+import { emailField, UserIdParamSchema, UserSchema } from "../users/users.schemas";
 
 /** `X-Service-Key` (or the key as `Authorization: Bearer`). */
 const serviceKey = [{ serviceKey: [] as string[] }];
@@ -18,13 +18,13 @@ const auth = ["authentication_required", "invalid_token", "forbidden"] as const;
 export const byEmail = createRoute({
   method: "get",
   path: "/users/by-email",
-  tags: ["Service lookups"],
+  tags: tags("Service lookups"),
   summary: "One user by email (services)",
   security: serviceKey,
   middleware: [requireService] as const,
   request: { query: z.object({ email: emailField }) },
   responses: {
-    200: jsonContent(envelope(UserObjectSchema), "The user"),
+    200: jsonContent(envelope(UserSchema), "The user"),
     ...errorResponses("validation_failed", "not_found", ...auth),
   },
 });
@@ -32,13 +32,13 @@ export const byEmail = createRoute({
 export const byId = createRoute({
   method: "get",
   path: "/users/{id}",
-  tags: ["Service lookups"],
+  tags: tags("Service lookups"),
   summary: "One user (self, admin or service)",
   security: [{ bearerAuth: [] as string[] }, ...serviceKey],
   middleware: [requireUserOrService] as const,
   request: { params: UserIdParamSchema },
   responses: {
-    200: jsonContent(envelope(UserObjectSchema), "The user"),
+    200: jsonContent(envelope(UserSchema), "The user"),
     ...errorResponses("not_found", ...auth),
   },
 });
@@ -86,7 +86,7 @@ export const NotificationTargetsSchema = z
 export const targets = createRoute({
   method: "get",
   path: "/users/{id}/preferences",
-  tags: ["Service lookups"],
+  tags: tags("Service lookups"),
   summary: "Preferences and active push devices, for delivery decisions (services)",
   description: "Device tokens are included: this is for the services that deliver notifications.",
   security: serviceKey,
@@ -127,7 +127,7 @@ export const TokenValidationSchema = z
 export const validate = createRoute({
   method: "post",
   path: "/auth/validate",
-  tags: ["Service lookups"],
+  tags: tags("Service lookups"),
   summary: "Validate an access token (services)",
   description:
     "Signature, claims and expiry, then revocation: a token of a revoked session or a deactivated " +

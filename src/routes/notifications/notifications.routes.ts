@@ -7,10 +7,11 @@ import { requireService, requireUserOrService } from "../../auth/callers";
 import { CHANNELS, DELIVERY_STATUSES } from "../../db/schema";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
 import { listEnvelope, PaginationQuerySchema } from "../pagination";
+import { tags } from "../tags";
 import { UserIdParamSchema } from "../users/users.schemas";
 import { StatusEntrySchema, StatusReportSchema } from "./notifications.schemas";
 
-const tags = ["Delivery status"];
+const tagged = tags("Delivery status");
 const serviceKey = [{ serviceKey: [] as string[] }];
 const auth = ["authentication_required", "invalid_token", "forbidden"] as const;
 
@@ -23,7 +24,7 @@ function channelRoutes(channel: (typeof CHANNELS)[number]) {
     report: createRoute({
       method: "post",
       path: `/${channel}/status`,
-      tags,
+      tags: tagged,
       summary: `Report a delivery status of an ${channel} notification (services)`,
       security: serviceKey,
       middleware: [requireService] as const,
@@ -36,7 +37,7 @@ function channelRoutes(channel: (typeof CHANNELS)[number]) {
     history: createRoute({
       method: "get",
       path: `/${channel}/status/{notification_id}`,
-      tags,
+      tags: tagged,
       summary: `The status history of one ${channel} notification, oldest first (services)`,
       security: serviceKey,
       middleware: [requireService] as const,
@@ -60,7 +61,7 @@ export const push = channelRoutes("push");
 export const forUser = createRoute({
   method: "get",
   path: "/users/{id}/notifications",
-  tags,
+  tags: tagged,
   summary: "A user's delivery-status history, newest first (self, admin or service)",
   security: [{ bearerAuth: [] as string[] }, ...serviceKey],
   middleware: [requireUserOrService] as const,

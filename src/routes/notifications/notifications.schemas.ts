@@ -1,9 +1,9 @@
 import { z } from "@hono/zod-openapi";
-import { CHANNELS, DELIVERY_STATUSES, type notificationStatus } from "../../db/schema";
+import { CHANNELS, DELIVERY_STATUSES } from "../../db/schema";
 import { examples } from "../examples";
 
 /** Stored with every status row: bounded so one report cannot bloat the log. */
-export const METADATA_MAX_LENGTH = 4096;
+const METADATA_MAX_LENGTH = 4096;
 
 export const StatusReportSchema = z
   .object({
@@ -45,19 +45,3 @@ export const StatusEntrySchema = z
     reported_by: z.string().nullable(),
   })
   .openapi("StatusEntry", { example: examples.statusEntry });
-
-export type StatusEntry = z.infer<typeof StatusEntrySchema>;
-
-export function toStatusEntry(row: typeof notificationStatus.$inferSelect): StatusEntry {
-  return {
-    id: row.id,
-    notification_id: row.notificationId,
-    user_id: row.userId,
-    channel: row.channel,
-    status: row.status,
-    error: row.error,
-    metadata: row.metadata,
-    created_at: row.createdAt.toISOString(),
-    reported_by: row.reportedBy,
-  };
-}

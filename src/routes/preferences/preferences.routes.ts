@@ -4,16 +4,17 @@
 import { createRoute } from "@hono/zod-openapi";
 import { requireUser } from "../../auth/middleware";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
+import { tags } from "../tags";
 import { PreferencesInputSchema, PreferencesSchema } from "./preferences.schemas";
 
-const tags = ["Preferences"];
+const tagged = tags("Preferences");
 const bearer = [{ bearerAuth: [] }];
 const errors = errorResponses("validation_failed", "authentication_required", "invalid_token");
 
 export const get = createRoute({
   method: "get",
   path: "/users/preferences",
-  tags,
+  tags: tagged,
   summary: "My notification preferences",
   description: "Served from the KV cache when present (no D1 query).",
   security: bearer,
@@ -27,7 +28,7 @@ export const get = createRoute({
 export const put = createRoute({
   method: "put",
   path: "/users/preferences",
-  tags,
+  tags: tagged,
   summary: "Replace my notification preferences",
   description: "Fields not sent go back to their defaults.",
   security: bearer,
@@ -39,7 +40,7 @@ export const put = createRoute({
 export const patch = createRoute({
   method: "patch",
   path: "/users/preferences",
-  tags,
+  tags: tagged,
   summary: "Update some of my notification preferences",
   security: bearer,
   middleware: [requireUser] as const,

@@ -5,6 +5,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { requireUser } from "../../auth/middleware";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
 import { listEnvelope, PaginationQuerySchema } from "../pagination";
+import { tags } from "../tags";
 import {
   PushTokenIdParamSchema,
   PushTokenListQuerySchema,
@@ -13,14 +14,14 @@ import {
   PushTokenWriteSchema,
 } from "./push-tokens.schemas";
 
-const tags = ["Push devices"];
+const tagged = tags("Push devices");
 const bearer = [{ bearerAuth: [] }];
 const auth = ["authentication_required", "invalid_token"] as const;
 
 export const list = createRoute({
   method: "get",
   path: "/users/push-tokens",
-  tags,
+  tags: tagged,
   summary: "My push devices, newest first",
   security: bearer,
   middleware: [requireUser] as const,
@@ -34,7 +35,7 @@ export const list = createRoute({
 export const create = createRoute({
   method: "post",
   path: "/users/push-tokens",
-  tags,
+  tags: tagged,
   summary: "Register a push device",
   description:
     "The same `(device_id, platform)` updates the existing device instead of adding one. A token " +
@@ -52,7 +53,7 @@ export const create = createRoute({
 export const get = createRoute({
   method: "get",
   path: "/users/push-tokens/{id}",
-  tags,
+  tags: tagged,
   summary: "One of my push devices",
   security: bearer,
   middleware: [requireUser] as const,
@@ -66,7 +67,7 @@ export const get = createRoute({
 export const put = createRoute({
   method: "put",
   path: "/users/push-tokens/{id}",
-  tags,
+  tags: tagged,
   summary: "Replace one of my push devices",
   security: bearer,
   middleware: [requireUser] as const,
@@ -80,7 +81,7 @@ export const put = createRoute({
 export const patch = createRoute({
   method: "patch",
   path: "/users/push-tokens/{id}",
-  tags,
+  tags: tagged,
   summary: "Update one of my push devices (token, provider, name, active)",
   security: bearer,
   middleware: [requireUser] as const,
@@ -94,7 +95,7 @@ export const patch = createRoute({
 export const remove = createRoute({
   method: "delete",
   path: "/users/push-tokens/{id}",
-  tags,
+  tags: tagged,
   summary: "Remove one of my push devices",
   security: bearer,
   middleware: [requireUser] as const,
@@ -108,7 +109,7 @@ export const remove = createRoute({
 export const deactivateAll = createRoute({
   method: "post",
   path: "/users/push-tokens/deactivate_all",
-  tags,
+  tags: tagged,
   summary: "Deactivate all my push devices",
   security: bearer,
   middleware: [requireUser] as const,

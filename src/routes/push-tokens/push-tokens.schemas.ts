@@ -1,13 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { PLATFORMS, PROVIDERS, type PushTokenRow } from "../../db/schema";
+import { PLATFORMS, PROVIDERS } from "../../db/schema";
+import { providerIssue } from "../../push/device-object";
 import { examples } from "../examples";
-
-/** Which providers can deliver to which platform; the first is the default. */
-export const PROVIDERS_BY_PLATFORM = {
-  android: ["fcm"],
-  ios: ["apns", "fcm"],
-  web: ["webpush", "fcm"],
-} as const satisfies Record<(typeof PLATFORMS)[number], readonly (typeof PROVIDERS)[number][]>;
 
 const tokenField = z
   .string()
@@ -23,14 +17,8 @@ function checkProvider(
   ctx: z.RefinementCtx,
 ) {
   if (!body.platform || !body.provider) return;
-  const allowed: readonly string[] = PROVIDERS_BY_PLATFORM[body.platform];
-  if (!allowed.includes(body.provider)) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["provider"],
-      message: `"${body.provider}" cannot deliver to ${body.platform}; use ${allowed.join(" or ")}.`,
-    });
-  }
+  const issue = providerIssue(body.platform, body.provider);
+  if (issue) ctx.addIssue({ code: "custom", path: ["provider"], message: issue });
 }
 
 /** Registering a device (POST) or replacing it (PUT). */
@@ -78,23 +66,6 @@ export const PushTokenSchema = z
     updated_at: z.iso.datetime(),
   })
   .openapi("PushToken", { example: examples.pushToken });
-
-export type PushTokenObject = z.infer<typeof PushTokenSchema>;
-
-/** The device as users see it: everything but the token value. */
-export function toPushTokenObject(row: PushTokenRow): PushTokenObject {
-  return {
-    id: row.id,
-    platform: row.platform,
-    provider: row.provider,
-    device_id: row.deviceId,
-    device_name: row.deviceName,
-    is_active: row.isActive,
-    last_used_at: row.lastUsedAt?.toISOString() ?? null,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
-  };
-}
 
 export const PushTokenIdParamSchema = z.object({
   id: z.string().openapi({ param: { name: "id", in: "path" }, format: "uuid" }),

@@ -5,15 +5,16 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { requireUser } from "../../auth/middleware";
 import { envelope, errorResponses, jsonContent } from "../openapi";
 import { listEnvelope, PaginationQuerySchema } from "../pagination";
+import { tags } from "../tags";
 import { SessionIdParamSchema, SessionSchema } from "./sessions.schemas";
 
-const tags = ["Sessions"];
+const tagged = tags("Sessions");
 const bearer = [{ bearerAuth: [] }];
 
 export const list = createRoute({
   method: "get",
   path: "/auth/sessions",
-  tags,
+  tags: tagged,
   summary: "My active sessions, most recently used first",
   security: bearer,
   middleware: [requireUser] as const,
@@ -27,7 +28,7 @@ export const list = createRoute({
 export const revoke = createRoute({
   method: "delete",
   path: "/auth/sessions/{id}",
-  tags,
+  tags: tagged,
   summary: "Revoke one of my sessions (logs that device out)",
   description: "Another user's session, an unknown id and an already revoked session are all 404.",
   security: bearer,

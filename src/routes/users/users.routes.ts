@@ -8,7 +8,7 @@ import { requireUser } from "../../auth/middleware";
 import { limitByClient } from "../../rate-limit/limits";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
 import { listEnvelope, PaginationQuerySchema } from "../pagination";
-import { UserObjectSchema } from "./user-object";
+import { tags } from "../tags";
 import {
   AuditEntrySchema,
   ChangePasswordSchema,
@@ -17,15 +17,16 @@ import {
   RegisterBodySchema,
   TokenPairSchema,
   UserIdParamSchema,
+  UserSchema,
 } from "./users.schemas";
 
-const tags = ["Users"];
+const tagged = tags("Users");
 const bearer = [{ bearerAuth: [] }];
 
 export const register = createRoute({
   method: "post",
   path: "/users",
-  tags,
+  tags: tagged,
   summary: "Register a new user",
   description:
     "Creates the account and its preferences, opens a session and returns tokens, and emails a " +
@@ -51,19 +52,19 @@ function profileRoutes(path: "/users/profile" | "/users/me") {
     get: createRoute({
       method: "get",
       path,
-      tags,
+      tags: tagged,
       summary: `Get my profile${alias}`,
       security: bearer,
       middleware: [requireUser] as const,
       responses: {
-        200: jsonContent(envelope(UserObjectSchema), "The caller's user object"),
+        200: jsonContent(envelope(UserSchema), "The caller's user object"),
         ...errorResponses("authentication_required", "invalid_token"),
       },
     }),
     put: createRoute({
       method: "put",
       path,
-      tags,
+      tags: tagged,
       summary: `Replace my profile${alias}`,
       description:
         "Email and name are required; omitted optional fields are cleared. " +
@@ -72,7 +73,7 @@ function profileRoutes(path: "/users/profile" | "/users/me") {
       middleware: [requireUser] as const,
       request: { body: jsonRequest(ProfilePutSchema) },
       responses: {
-        200: jsonContent(envelope(UserObjectSchema), "The updated user object"),
+        200: jsonContent(envelope(UserSchema), "The updated user object"),
         ...errorResponses(
           "validation_failed",
           "authentication_required",
@@ -85,7 +86,7 @@ function profileRoutes(path: "/users/profile" | "/users/me") {
     patch: createRoute({
       method: "patch",
       path,
-      tags,
+      tags: tagged,
       summary: `Update my profile${alias}`,
       description:
         "Only the fields sent change. Changing the email requires `current_password` and marks it unverified.",
@@ -93,7 +94,7 @@ function profileRoutes(path: "/users/profile" | "/users/me") {
       middleware: [requireUser] as const,
       request: { body: jsonRequest(ProfilePatchSchema) },
       responses: {
-        200: jsonContent(envelope(UserObjectSchema), "The updated user object"),
+        200: jsonContent(envelope(UserSchema), "The updated user object"),
         ...errorResponses(
           "validation_failed",
           "authentication_required",
@@ -106,7 +107,7 @@ function profileRoutes(path: "/users/profile" | "/users/me") {
     delete: createRoute({
       method: "delete",
       path,
-      tags,
+      tags: tagged,
       summary: `Deactivate my account${alias}`,
       description:
         "Soft delete: the account is deactivated, every session revoked, and the email stays taken. " +
@@ -127,7 +128,7 @@ export const me = profileRoutes("/users/me");
 export const changePassword = createRoute({
   method: "post",
   path: "/users/change-password",
-  tags,
+  tags: tagged,
   summary: "Change my password",
   description:
     "Needs the old password; the new one must pass the policy and differ from it. Every other " +
@@ -144,7 +145,7 @@ export const changePassword = createRoute({
 export const audit = createRoute({
   method: "get",
   path: "/users/{id}/audit",
-  tags,
+  tags: tagged,
   summary: "A user's audit log, newest first (self or admin)",
   security: bearer,
   middleware: [requireUserOrService] as const,

@@ -4,9 +4,17 @@
  */
 import { z } from "@hono/zod-openapi";
 import { PASSWORD_MAX_LENGTH, passwordPolicyErrors } from "../../auth/passwords";
+import { quietHoursIssue } from "../../preferences/preferences";
+import { UserObjectSchema } from "../../users/user-object";
 import { examples } from "../examples";
 import { PreferencesInputSchema } from "../preferences/preferences.schemas";
-import { UserObjectSchema } from "./user-object";
+
+/** The user object of the contract (src/users/user-object.ts), named and illustrated. */
+export const UserSchema = UserObjectSchema.extend({
+  user_id: UserObjectSchema.shape.user_id.openapi({
+    description: "Same value as `id`, for older clients.",
+  }),
+}).openapi("User", { example: examples.user });
 
 /** Trimmed and lower-cased before it is checked or stored. */
 export const emailField = z
@@ -17,7 +25,7 @@ export const emailField = z
   .pipe(z.email({ error: "Enter a valid email address." }))
   .openapi({ example: "ada@example.com" });
 
-export const usernameField = z
+const usernameField = z
   .string()
   .trim()
   .min(1, { abort: true })
@@ -28,14 +36,9 @@ export const usernameField = z
   })
   .openapi({ example: "ada" });
 
-/** The form of a username that uniqueness compares: NFKC-normalised, lower-cased. */
-export function usernameKey(username: string | null): string | null {
-  return username === null ? null : username.normalize("NFKC").toLowerCase();
-}
+const nameField = z.string().trim().max(150).openapi({ example: "Ada Lovelace" });
 
-export const nameField = z.string().trim().max(150).openapi({ example: "Ada Lovelace" });
-
-export const pushTokenField = z.string().trim().min(1).max(4096);
+const pushTokenField = z.string().trim().min(1).max(4096);
 
 /** A new password: policy checks need the other fields, so they run in the object's refinement. */
 export const newPasswordField = z
@@ -82,15 +85,12 @@ export const RegisterBodySchema = z
       ctx.addIssue({ code: "custom", path: ["password"], message });
     }
     checkPasswordConfirmation(body, ctx);
-    const start = body.preferences?.quiet_hours_start;
-    const end = body.preferences?.quiet_hours_end;
-    if ((start == null) !== (end == null)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["preferences", start == null ? "quiet_hours_start" : "quiet_hours_end"],
-        message: "Quiet hours need both a start and an end.",
-      });
-    }
+    const issue = quietHoursIssue(
+      body.preferences?.quiet_hours_start,
+      body.preferences?.quiet_hours_end,
+    );
+    if (issue)
+      ctx.addIssue({ code: "custom", path: ["preferences", issue.field], message: issue.message });
   })
   .openapi("RegisterRequest", {
     example: {
@@ -103,7 +103,7 @@ export const RegisterBodySchema = z
 
 export const TokenPairSchema = z
   .object({
-    user: UserObjectSchema,
+    user: UserSchema,
     access_token: z.string(),
     refresh_token: z.string(),
     token_type: z.literal("Bearer"),

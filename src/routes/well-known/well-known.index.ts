@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { publicJwks } from "../../auth/jwt";
 import { createRouter, jsonContent } from "../openapi";
+import { tags } from "../tags";
 
 export const JwksSchema = z
   .object({
@@ -32,10 +33,10 @@ export const JwksSchema = z
     },
   });
 
-export const jwks = createRoute({
+const jwks = createRoute({
   method: "get",
   path: "/.well-known/jwks.json",
-  tags: ["Auth"],
+  tags: tags("Auth"),
   summary: "Public keys that verify access tokens (JWKS)",
   description:
     "Plain JWKS (RFC 7517), not wrapped in the envelope, so standard JWT libraries can fetch it.",

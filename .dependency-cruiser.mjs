@@ -1,0 +1,44 @@
+// dependency-cruiser rules for src/ (`npm run lint:imports`).
+//
+// TypeScript 7 has no JavaScript compiler API, so dependency-cruiser's `tsc` parser is off and its
+// bundled acorn reads JavaScript only: without swc it would find no .ts file at all and pass
+// silently (it only prints a warning). So this file insists on @swc/core instead of passing.
+try {
+  import.meta.resolve("@swc/core");
+} catch {
+  throw new Error(
+    "dependency-cruiser needs @swc/core to parse TypeScript here (TypeScript 7 has no JS API): npm i -D -E @swc/core",
+  );
+}
+
+/** @type {import("dependency-cruiser").IConfiguration} */
+export default {
+  forbidden: [
+    {
+      name: "no-circular",
+      severity: "error",
+      comment:
+        "An import cycle among src/ files. Type-only imports count: a type cycle is still a knot. " +
+        "Move what both sides need into a module that imports neither.",
+      from: { path: "^src/" },
+      to: { circular: true },
+    },
+    {
+      name: "routes-only-from-app",
+      severity: "error",
+      comment:
+        "Only src/app.ts mounts src/routes/**; nothing else in src/ may depend on a route module. " +
+        "Move what is shared out of src/routes/.",
+      from: { path: "^src/", pathNot: ["^src/routes/", "^src/app[.]ts$"] },
+      to: { path: "^src/routes/" },
+    },
+  ],
+  options: {
+    // Parses .ts with swc; swc keeps `import type` edges, so type-only cycles are caught.
+    parser: "swc",
+    // worker-configuration.d.ts is generated; src/auth/wasm/ is AssemblyScript, built apart.
+    exclude: { path: ["(^|/)node_modules/", "^worker-configuration[.]d[.]ts$", "^src/auth/wasm/"] },
+    // Only the rules above are checked, so skip the analyses they do not need.
+    skipAnalysisNotInRules: true,
+  },
+};

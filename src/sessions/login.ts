@@ -1,0 +1,83 @@
+/**
+ * Password login (DESIGN §3, §5): one session per login, the same answer for an unknown email, a
+ * wrong password and a deactivated account, and the same hashing work on every path, so neither
+ * the answer nor its timing tells who has an account.
+ */
+import { and, eq } from "drizzle-orm";
+import type { Scope } from "../app-env";
+import { auditEntry } from "../audit/audit-log";
+import { hashPassword, spendPasswordWork, verifyPassword } from "../auth/passwords";
+import { users } from "../db/schema";
+import { ApiError } from "../errors";
+import { commit } from "../events/outbox";
+import { selectUserWithPreferences } from "../users/user-object";
+import { newSession } from "./sessions";
+import { type TokenPair, tokenPair } from "./token-pair";
+
+/**
+ * Checks the credentials and opens a session. `onRightPassword` runs as soon as the password is
+ * known to be right (before the email-verification check), for the caller's lockout to forget the
+ * failures: whatever follows, this was no guess.
+ */
+export async function logIn(
+  scope: Scope,
+  credentials: { email: string; password: string },
+  onRightPassword: () => Promise<void>,
+): Promise<TokenPair> {
+  const { db, config, meta } = scope;
+  const { email, password } = credentials;
+  const [found] = await selectUserWithPreferences(db).where(eq(users.email, email)).limit(1);
+  // Every path does exactly one password-hash computation.
+  let check = { ok: false, needsRehash: false };
+  if (found) check = await verifyPassword(found.user.passwordHash, password, config.passwordHash);
+  else spendPasswordWork(password, config.passwordHash);
+
+  const now = new Date();
+  if (!found || !check.ok || !found.user.isActive) {
+    const reason = !found ? "unknown_email" : !check.ok ? "wrong_password" : "inactive";
+    await auditEntry(db, meta, {
+      userId: found?.user.id ?? null,
+      action: "login_failure",
+      metadata: found ? { reason } : { reason, email },
+      at: now,
+    });
+    throw new ApiError("invalid_credentials", "Invalid email or password");
+  }
+
+  const { user } = found;
+  await onRightPassword();
+  if (config.requireEmailVerification && user.emailVerifiedAt === null) {
+    // Only reachable with the right password, so it reveals nothing about who has an account.
+    await auditEntry(db, meta, {
+      userId: user.id,
+      action: "login_failure",
+      metadata: { reason: "email_not_verified" },
+      at: now,
+    });
+    throw new ApiError("email_not_verified", "Verify your email address before logging in");
+  }
+  const session = await newSession(scope, user.id, now);
+  // An outdated or imported (Django) hash is replaced while we hold the plaintext.
+  const passwordHash = check.needsRehash ? hashPassword(password, config.passwordHash) : undefined;
+  await commit(db, meta, [
+    ...session.inserts,
+    db.update(users).set({ lastLoginAt: now }).where(eq(users.id, user.id)),
+    // Conditional on the hash we verified: a password change committed meanwhile must not be
+    // overwritten with a hash of the old password.
+    ...(passwordHash
+      ? [
+          db
+            .update(users)
+            .set({ passwordHash })
+            .where(and(eq(users.id, user.id), eq(users.passwordHash, user.passwordHash))),
+        ]
+      : []),
+    auditEntry(db, meta, {
+      userId: user.id,
+      action: "login_success",
+      metadata: { session_id: session.sessionId, ...(passwordHash ? { rehashed: true } : {}) },
+      at: now,
+    }),
+  ]);
+  return tokenPair(config, { ...found, user: { ...user, lastLoginAt: now } }, session, now);
+}

@@ -1,0 +1,140 @@
+/**
+ * Registration (DESIGN §3): the account, its preferences row, the audit row, `user.created` and a
+ * verification mail, in one batch. Two ways to answer:
+ * - by default, signed in at once (a session and a token pair);
+ * - with REQUIRE_EMAIL_VERIFICATION, the same 202 whether or not the email has an account, so
+ *   registration cannot be used to find out who has one; an existing owner gets a notice instead.
+ */
+import { eq } from "drizzle-orm";
+import type { Scope } from "../app-env";
+import { auditEntry } from "../audit/audit-log";
+import { hashPassword } from "../auth/passwords";
+import { preferences, type UserRow, users } from "../db/schema";
+import { commit, outboxEvent } from "../events/outbox";
+import type { PreferencesInput } from "../preferences/preferences";
+import { newSession } from "../sessions/sessions";
+import { type TokenPair, tokenPair } from "../sessions/token-pair";
+import { accountLink, accountMail } from "./account-mail";
+import { conflictFrom, usernameKey, usernameTaken, withoutConflict } from "./identity";
+
+export interface Registration {
+  email: string;
+  password: string;
+  name?: string | undefined;
+  username?: string | null | undefined;
+  push_token?: string | null | undefined;
+  preferences?: PreferencesInput | undefined;
+}
+
+export type Registered = { kind: "signed_in"; pair: TokenPair } | { kind: "pending_verification" };
+
+/** The new account's rows and the statements that create it (without a session). */
+async function newAccount({ db, config, meta }: Scope, input: Registration, now: Date) {
+  const user: UserRow = {
+    id: crypto.randomUUID(),
+    email: input.email,
+    username: input.username ?? null,
+    usernameKey: usernameKey(input.username ?? null),
+    name: input.name ?? "",
+    // Hashed on every path, including the duplicate one, so timing says nothing.
+    passwordHash: hashPassword(input.password, config.passwordHash),
+    role: "user",
+    isActive: true,
+    emailVerifiedAt: null,
+    pushToken: input.push_token ?? null,
+    createdAt: now,
+    updatedAt: now,
+    lastLoginAt: null,
+    deletedAt: null,
+  };
+  const prefs = input.preferences ?? {};
+  const statements = [
+    db.insert(users).values(user),
+    db.insert(preferences).values({ ...prefs, user_id: user.id, updated_at: now }),
+    auditEntry(db, meta, { userId: user.id, action: "register", at: now }),
+    outboxEvent(
+      db,
+      meta,
+      "user.created",
+      { user_id: user.id, email: user.email, username: user.username, name: user.name },
+      now,
+    ),
+    ...(await accountMail(db, config, meta, user, "email_verification", now)),
+  ] as const;
+  const switches = { email: prefs.email ?? true, push: prefs.push ?? true };
+  return { user, switches, statements };
+}
+
+export async function registerUser(scope: Scope, input: Registration): Promise<Registered> {
+  const now = new Date();
+  const account = await newAccount(scope, input, now);
+  if (scope.config.requireEmailVerification) {
+    await registerPendingVerification(scope, account, now);
+    return { kind: "pending_verification" };
+  }
+  const session = await newSession(scope, account.user.id, now);
+  await withoutConflict(() =>
+    commit(scope.db, scope.meta, [...account.statements, ...session.inserts]),
+  );
+  const pair = await tokenPair(
+    scope.config,
+    { user: account.user, preferences: account.switches },
+    session,
+    now,
+  );
+  return { kind: "signed_in", pair };
+}
+
+/**
+ * Creates the account unless the email has one; either way the caller answers the same. A taken
+ * username is refused first, whatever the email, so that answer cannot tell emails apart either.
+ */
+async function registerPendingVerification(
+  { db, config, meta }: Scope,
+  { user, statements }: Awaited<ReturnType<typeof newAccount>>,
+  now: Date,
+) {
+  if (user.usernameKey !== null) {
+    const [holder] = await db
+      .select({ id: users.id })
+      .from(users)
+      .where(eq(users.usernameKey, user.usernameKey))
+      .limit(1);
+    if (holder) throw usernameTaken();
+  }
+  const owner = async () => {
+    const [found] = await db
+      .select({ id: users.id, email: users.email, name: users.name })
+      .from(users)
+      .where(eq(users.email, user.email))
+      .limit(1);
+    return found;
+  };
+  let duplicate = await owner();
+  if (!duplicate) {
+    try {
+      await commit(db, meta, statements);
+    } catch (err) {
+      const conflict = conflictFrom(err);
+      if (conflict?.code !== "email_taken") throw conflict ?? err;
+      duplicate = await owner();
+    }
+  }
+  if (!duplicate) return;
+  await commit(db, meta, [
+    auditEntry(db, meta, { userId: duplicate.id, action: "registration_duplicate", at: now }),
+    outboxEvent(
+      db,
+      meta,
+      "user.duplicate_registration",
+      {
+        user_id: duplicate.id,
+        email: duplicate.email,
+        name: duplicate.name,
+        login_link: accountLink(config, "/login"),
+        reset_link: accountLink(config, "/forgot-password"),
+      },
+      now,
+    ),
+  ]);
+}
