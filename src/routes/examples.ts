@@ -3,6 +3,7 @@
  * user object in a token pair, preferences in delivery targets). test/openapi.test.ts parses every
  * example of the document with the schema it illustrates, so none can drift from the contract.
  */
+import { PREFERENCE_DEFAULTS } from "../preferences/preferences";
 
 const USER_ID = "6f1c2b9e-3d4a-4e8f-9b1a-2c3d4e5f6a7b";
 const AT = "2026-11-21T09:30:00.000Z";
@@ -31,16 +32,7 @@ export const examples = {
     expires_in: 900,
   },
   preferences: {
-    email: true,
-    push: true,
-    email_marketing: false,
-    email_transactional: true,
-    email_security: true,
-    email_system: true,
-    push_marketing: false,
-    push_transactional: true,
-    push_security: true,
-    push_system: true,
+    ...PREFERENCE_DEFAULTS,
     quiet_hours_start: "22:00",
     quiet_hours_end: "07:00",
     timezone: "Europe/Paris",

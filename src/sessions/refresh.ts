@@ -79,6 +79,27 @@ async function moveToNewToken(
   return session && user ? { sessionId: session.id, refreshToken, user } : null;
 }
 
+/** The session that once issued this token hash, with what rotation needs to know. */
+async function issuedToken(db: Db, tokenHash: string) {
+  const [known] = await db
+    .select({
+      sessionId: sessions.id,
+      userId: sessions.userId,
+      current: sessions.refreshTokenHash,
+      previous: sessions.previousRefreshTokenHash,
+      rotatedAt: sessions.rotatedAt,
+      revokedAt: sessions.revokedAt,
+      expiresAt: sessions.expiresAt,
+      userActive: users.isActive,
+    })
+    .from(refreshTokens)
+    .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(refreshTokens.tokenHash, tokenHash))
+    .limit(1);
+  return known;
+}
+
 /**
  * Exchanges a refresh token for a new one. Throws `invalid_token` for anything unknown, expired or
  * revoked, and `refresh_token_reused` (after revoking the session) for a replayed earlier token.
@@ -102,22 +123,7 @@ export async function rotateRefreshToken(
   if (rotated) return rotated;
 
   // Not the current token. Did this service ever issue it, and for which session?
-  const [known] = await db
-    .select({
-      sessionId: sessions.id,
-      userId: sessions.userId,
-      current: sessions.refreshTokenHash,
-      previous: sessions.previousRefreshTokenHash,
-      rotatedAt: sessions.rotatedAt,
-      revokedAt: sessions.revokedAt,
-      expiresAt: sessions.expiresAt,
-      userActive: users.isActive,
-    })
-    .from(refreshTokens)
-    .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(refreshTokens.tokenHash, presentedHash))
-    .limit(1);
+  const known = await issuedToken(db, presentedHash);
   // A deactivated account's tokens are simply dead; so is the current token when it failed to
   // rotate (which only a deactivated account or an expired session explains).
   if (

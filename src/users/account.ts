@@ -65,6 +65,50 @@ export async function deactivation(
   );
 }
 
+/** The audit rows and `user.updated` event of an admin's change (deactivation's are apart). */
+function accountChangeWrites(
+  db: Db,
+  meta: RequestMeta,
+  user: UserRow,
+  change: { role: Role | null; active: boolean | null; by: string | null },
+  now: Date,
+) {
+  const changed = [
+    ...(change.role ? ["role"] : []),
+    ...(change.active !== null ? ["is_active"] : []),
+  ];
+  const { by } = change;
+  return [
+    ...(change.role
+      ? [
+          auditEntry(db, meta, {
+            userId: user.id,
+            action: "role_changed",
+            metadata: { from: user.role, to: change.role, by },
+            at: now,
+          }),
+        ]
+      : []),
+    ...(change.active
+      ? [
+          auditEntry(db, meta, {
+            userId: user.id,
+            action: "account_reactivated",
+            metadata: { by },
+            at: now,
+          }),
+        ]
+      : []),
+    outboxEvent(
+      db,
+      meta,
+      "user.updated",
+      { user_id: user.id, email: user.email, username: user.username, name: user.name, changed },
+      now,
+    ),
+  ];
+}
+
 /** An admin's change of another account's role or status; returns the user object after it. */
 export async function updateAccount(
   scope: Scope,
@@ -79,13 +123,12 @@ export async function updateAccount(
   const [found] = await selectUserWithPreferences(db).where(eq(users.id, targetId)).limit(1);
   if (!found) throw new ApiError("not_found", "User not found");
   const { user } = found;
-  const now = new Date();
   const role = change.role !== undefined && change.role !== user.role ? change.role : null;
   const active =
     change.is_active !== undefined && change.is_active !== user.isActive ? change.is_active : null;
   if (role === null && active === null) return { user: toUserObject(found), changed: false };
 
-  const changed = [...(role ? ["role"] : []), ...(active !== null ? ["is_active"] : [])];
+  const now = new Date();
   const next: UserRow = {
     ...user,
     role: role ?? user.role,
@@ -93,41 +136,7 @@ export async function updateAccount(
     deletedAt: active === null ? user.deletedAt : active ? null : now,
     updatedAt: now,
   };
-  const others = [
-    ...(role
-      ? [
-          auditEntry(db, meta, {
-            userId: targetId,
-            action: "role_changed",
-            metadata: { from: user.role, to: role, by: adminId },
-            at: now,
-          }),
-        ]
-      : []),
-    ...(active
-      ? [
-          auditEntry(db, meta, {
-            userId: targetId,
-            action: "account_reactivated",
-            metadata: { by: adminId },
-            at: now,
-          }),
-        ]
-      : []),
-    outboxEvent(
-      db,
-      meta,
-      "user.updated",
-      { user_id: targetId, email: user.email, username: user.username, name: user.name, changed },
-      now,
-    ),
-  ];
-  const set = {
-    role: next.role,
-    isActive: next.isActive,
-    deletedAt: next.deletedAt,
-    updatedAt: now,
-  };
+  const others = accountChangeWrites(db, meta, user, { role, active, by: adminId }, now);
   if (active === false) {
     const [, revoked] = await commit(db, meta, [
       deactivate(db, targetId, now, { role: next.role }),
@@ -140,6 +149,12 @@ export async function updateAccount(
       revoked.map((s) => s.id),
     );
   } else {
+    const set = {
+      role: next.role,
+      isActive: next.isActive,
+      deletedAt: next.deletedAt,
+      updatedAt: now,
+    };
     await commit(db, meta, [db.update(users).set(set).where(eq(users.id, targetId)), ...others]);
   }
   return { user: toUserObject({ user: next, preferences: found.preferences }), changed: true };

@@ -73,35 +73,29 @@ function profileChanges(current: UserWithPreferences, input: ProfileInput, repla
   return { set, switches, changed };
 }
 
-/** Applies a profile change and returns the user object after it. */
-export async function updateProfile(
-  scope: Scope,
-  userId: string,
-  input: ProfileInput,
-  replace: boolean,
-): Promise<UserObject> {
-  const { db, kv, config, meta } = scope;
-  const current = await activeUser(db, userId);
-  const { user } = current;
-  const { set, switches, changed } = profileChanges(current, input, replace);
-  if (changed.length === 0) return toUserObject(current);
-
-  const emailChanged = set.email !== undefined;
-  if (emailChanged) {
-    if (input.current_password === undefined) {
-      throw fieldError("current_password", "This field is required to change the email address.");
-    }
-    const check = await verifyPassword(
-      user.passwordHash,
-      input.current_password,
-      config.passwordHash,
-    );
-    if (!check.ok) throw fieldError("current_password", "Password is incorrect.");
+/** Changing the address that receives password resets needs the current password. */
+async function checkCurrentPassword(scope: Scope, user: UserRow, input: ProfileInput) {
+  if (input.current_password === undefined) {
+    throw fieldError("current_password", "This field is required to change the email address.");
   }
+  const check = await verifyPassword(
+    user.passwordHash,
+    input.current_password,
+    scope.config.passwordHash,
+  );
+  if (!check.ok) throw fieldError("current_password", "Password is incorrect.");
+}
 
-  const now = new Date();
-  const next: UserRow = { ...user, ...set, updatedAt: now };
-  const writes = [
+/** The user-row writes of a change: the row, its audit and event, and an email change's mail. */
+async function userWrites(
+  { db, config, meta }: Scope,
+  user: UserRow,
+  next: UserRow,
+  changes: ReturnType<typeof profileChanges>,
+  now: Date,
+) {
+  const { set, changed } = changes;
+  return [
     // Only the columns this request changes, so concurrent updates of other fields survive.
     db
       .update(users)
@@ -120,7 +114,7 @@ export async function updateProfile(
       { user_id: user.id, email: next.email, username: next.username, name: next.name, changed },
       now,
     ),
-    ...(emailChanged
+    ...(set.email !== undefined
       ? [
           auditEntry(db, meta, {
             userId: user.id,
@@ -135,9 +129,28 @@ export async function updateProfile(
         ]
       : []),
   ];
+}
 
+/** Applies a profile change and returns the user object after it. */
+export async function updateProfile(
+  scope: Scope,
+  userId: string,
+  input: ProfileInput,
+  replace: boolean,
+): Promise<UserObject> {
+  const { db, kv, meta } = scope;
+  const current = await activeUser(db, userId);
+  const { user } = current;
+  const changes = profileChanges(current, input, replace);
+  if (changes.changed.length === 0) return toUserObject(current);
+  if (changes.set.email !== undefined) await checkCurrentPassword(scope, user, input);
+
+  const now = new Date();
+  const next: UserRow = { ...user, ...changes.set, updatedAt: now };
+  const writes = await userWrites(scope, user, next, changes, now);
   // The channel switches are preferences too: same row, same event and cache as
   // /users/preferences/.
+  const { switches } = changes;
   const prefs = Object.keys(switches).length
     ? toPreferencesObject(await activeUserPreferences(db, user.id))
     : null;
