@@ -13,6 +13,7 @@ import { secureHeaders } from "hono/secure-headers";
 import packageJson from "../package.json";
 import type { AppEnv } from "./app-env";
 import { presentedService } from "./auth/callers";
+import { legacyCaller } from "./auth/legacy-callers";
 import { type Config, getConfig } from "./config";
 import { getDb } from "./db/client";
 import { ApiError, errorResponse, handleError } from "./errors";
@@ -32,6 +33,7 @@ import { notificationsRouter } from "./routes/notifications/notifications.index"
 import { createRouter } from "./routes/openapi";
 import { buildOpenApiDocument } from "./routes/openapi-document";
 import { preferencesRouter } from "./routes/preferences/preferences.index";
+import { pushRequestsRouter } from "./routes/push-requests/push-requests.index";
 import { pushTokensRouter } from "./routes/push-tokens/push-tokens.index";
 import { sessionsRouter } from "./routes/sessions/sessions.index";
 import { usersRouter } from "./routes/users/users.index";
@@ -86,10 +88,11 @@ const corsFromConfig = createMiddleware<AppEnv>((c, next) => corsFor(c.get("conf
  * The general per-client ceiling (DESIGN §7: 300 a minute), on every request but CORS preflights
  * and callers holding a valid service key: a notification service looking up a user per message
  * makes far more than 300 calls a minute from a handful of addresses, and its key is a secret (a
- * wrong key is counted like anyone else).
+ * wrong key is counted like anyone else). Legacy callers an operator opened (LEGACY_CALLER_*) are
+ * trusted alike.
  */
 const globalLimit = createMiddleware<AppEnv>(async (c, next) => {
-  if (c.req.method !== "OPTIONS" && presentedService(c) === null) {
+  if (c.req.method !== "OPTIONS" && presentedService(c) === null && legacyCaller(c) === null) {
     await enforce(c, "global-ip", clientNetwork(c.get("clientIp")));
   }
   await next();
@@ -157,6 +160,7 @@ export function createApp() {
   app.route(API_BASE, sessionsRouter);
   app.route(API_BASE, authRouter);
   app.route(API_BASE, notificationsRouter);
+  app.route(API_BASE, pushRequestsRouter);
   app.route(API_BASE, lookupsRouter);
   app.route(API_BASE, adminRouter);
   app.route(API_BASE, healthRouter);

@@ -3,6 +3,7 @@
  * fails the request with a 500 `misconfigured` and a log line naming the setting — never a silent
  * fallback for a secret.
  */
+import ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { ApiError } from "./errors";
 import { log } from "./logging";
@@ -103,6 +104,30 @@ const origins = z
     return list;
   });
 
+/** Comma-separated CIDRs (IPv4 or IPv6); a bare address is its own /32 or /128. */
+const networks = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const list: [ipaddr.IPv4 | ipaddr.IPv6, number][] = [];
+    for (const entry of (v ?? "")
+      .split(",")
+      .map((n) => n.trim())
+      .filter(Boolean)) {
+      try {
+        list.push(
+          entry.includes("/")
+            ? ipaddr.parseCIDR(entry)
+            : [ipaddr.parse(entry), ipaddr.parse(entry).kind() === "ipv4" ? 32 : 128],
+        );
+      } catch {
+        ctx.addIssue({ code: "custom", message: `"${entry}" is not a network like 10.0.0.0/8` });
+        return z.NEVER;
+      }
+    }
+    return list;
+  });
+
 const url = (fallback: string) =>
   z
     .string()
@@ -168,6 +193,8 @@ const configSchema = z
     REQUIRE_EMAIL_VERIFICATION: boolean(false),
     APP_BASE_URL: url("http://localhost:8787"),
     DEV_TOOLS: boolean(false),
+    LEGACY_CALLER_NETWORKS: networks,
+    LEGACY_CALLER_MTLS: boolean(false),
     PASSWORD_HASH_MEMORY_KIB: integer(19_456, 1_024, 131_072),
     PASSWORD_HASH_ITERATIONS: integer(2, 1, 10),
     PASSWORD_HASH_PARALLELISM: integer(1, 1, 4),
@@ -211,6 +238,8 @@ const configSchema = z
       requireEmailVerification: env.REQUIRE_EMAIL_VERIFICATION,
       appBaseUrl: env.APP_BASE_URL,
       devTools: env.DEV_TOOLS,
+      /** Who may call the legacy read paths without a service key (README: Compatibility). */
+      legacyCallers: { networks: env.LEGACY_CALLER_NETWORKS, mtls: env.LEGACY_CALLER_MTLS },
       rateLimits: {
         "register-ip": env.RATE_LIMIT_REGISTER_IP,
         "login-ip": env.RATE_LIMIT_LOGIN_IP,

@@ -5,19 +5,22 @@
  */
 import { and, isNotNull, lt, or } from "drizzle-orm";
 import type { Db } from "./db/client";
-import { oneTimeTokens, outbox, sessions } from "./db/schema";
+import { oneTimeTokens, outbox, pushIngress, sessions } from "./db/schema";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const SESSION_RETENTION_MS = 30 * DAY_MS;
 const ONE_TIME_TOKEN_RETENTION_MS = 7 * DAY_MS;
 /** Published outbox rows are kept this long for inspection and replay, then deleted. */
 const OUTBOX_RETENTION_MS = 7 * DAY_MS;
+/** How long a push request taken in over HTTP is remembered, so a repost is a duplicate. */
+const PUSH_INGRESS_RETENTION_MS = 7 * DAY_MS;
 
 export async function purgeExpired(db: Db, now: Date) {
   const sessionCutoff = new Date(now.getTime() - SESSION_RETENTION_MS);
   const tokenCutoff = new Date(now.getTime() - ONE_TIME_TOKEN_RETENTION_MS);
   const outboxCutoff = new Date(now.getTime() - OUTBOX_RETENTION_MS);
-  const [deletedSessions, deletedTokens, deletedEvents] = await db.batch([
+  const ingressCutoff = new Date(now.getTime() - PUSH_INGRESS_RETENTION_MS);
+  const [deletedSessions, deletedTokens, deletedEvents, forgottenRequests] = await db.batch([
     db
       .delete(sessions)
       .where(
@@ -35,10 +38,15 @@ export async function purgeExpired(db: Db, now: Date) {
       .delete(outbox)
       .where(and(isNotNull(outbox.publishedAt), lt(outbox.publishedAt, outboxCutoff)))
       .returning({ id: outbox.id }),
+    db
+      .delete(pushIngress)
+      .where(lt(pushIngress.receivedAt, ingressCutoff))
+      .returning({ id: pushIngress.notificationId }),
   ]);
   return {
     sessions: deletedSessions.length,
     oneTimeTokens: deletedTokens.length,
     publishedEvents: deletedEvents.length,
+    pushRequestsTakenIn: forgottenRequests.length,
   };
 }

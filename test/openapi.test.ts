@@ -7,14 +7,22 @@ import type { z } from "@hono/zod-openapi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { PreferencesSchema } from "../src/preferences/preferences";
+import {
+  GatewayPreferencesSchema,
+  GatewayUserSchema,
+  GatewayValidationSchema,
+} from "../src/routes/compat/siblings.routes";
 import { HealthSchema } from "../src/routes/health/health.routes";
 import {
+  ContactSchema,
   NotificationTargetsSchema,
+  PushTokenLookupSchema,
   TokenValidationSchema,
 } from "../src/routes/lookups/lookups.routes";
 import { StatusEntrySchema } from "../src/routes/notifications/notifications.schemas";
 import { ErrorSchema } from "../src/routes/openapi";
 import { PageMetaSchema } from "../src/routes/pagination";
+import { IngressResultSchema } from "../src/routes/push-requests/push-requests.routes";
 import { PushTokenSchema } from "../src/routes/push-tokens/push-tokens.schemas";
 import { SessionSchema } from "../src/routes/sessions/sessions.schemas";
 import { AuditEntrySchema, TokenPairSchema, UserSchema } from "../src/routes/users/users.schemas";
@@ -166,12 +174,13 @@ describe("every operation", () => {
   it("is deprecated exactly when it is a compatibility path", () => {
     const canonical =
       /^(GET|POST|PUT|PATCH|DELETE) (\/api\/v1\/|\/health$|\/\.well-known\/|\/_dev\/|\/docs)/;
-    const compat = /^(POST \/api\/v1\/users\/(register|login|logout|token\/refresh)$)/;
+    const compat =
+      /^(POST \/api\/v1\/users\/(register|login|logout|token\/refresh)$|POST \/api\/v1\/auth\/register$)/;
     for (const [key, op] of operations()) {
       const deprecated = compat.test(key) || !canonical.test(key);
       expect(op.deprecated ?? false, key).toBe(deprecated);
     }
-    expect(operations().filter(([, op]) => op.deprecated)).toHaveLength(21);
+    expect(operations().filter(([, op]) => op.deprecated)).toHaveLength(24);
   });
 });
 
@@ -213,6 +222,12 @@ describe("examples", () => {
       Health: HealthSchema,
       JWKS: JwksSchema,
       Error: ErrorSchema,
+      Contact: ContactSchema,
+      PrimaryPushToken: PushTokenLookupSchema,
+      PushIngressResult: IngressResultSchema,
+      GatewayUser: GatewayUserSchema,
+      GatewayPreferences: GatewayPreferencesSchema,
+      GatewayValidation: GatewayValidationSchema,
     };
     const requestSchemas = new Set(
       operations().flatMap(([, op]) => {

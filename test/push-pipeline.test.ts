@@ -1,17 +1,11 @@
 /**
  * The push-request consumer, its dead letters, delivery feedback, and the local stand-ins.
  */
-import {
-  createExecutionContext,
-  createMessageBatch,
-  createScheduledController,
-  getQueueResult,
-} from "cloudflare:test";
+import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { notificationStatus, outbox, pushTokens } from "../src/db/schema";
-import { pushDeliveryJobSchema } from "../src/events/contracts";
+import { notificationStatus, pushTokens } from "../src/db/schema";
 import { OUTBOX_LEASE_MS, REDRIVE_AFTER_MS } from "../src/events/outbox";
 import { retryDelaySeconds } from "../src/events/push-requests";
 import worker from "../src/index";
@@ -19,80 +13,13 @@ import { kvKeys } from "../src/kv";
 import type { Preferences } from "../src/preferences/preferences";
 import { quietHoursRemaining } from "../src/push/policy";
 import { call, callWith, type Envelope, request } from "./helpers/api";
-import { db, outboxFor, register, SERVICE, type TestUser } from "./helpers/users";
+import { consume, jobsFor, pushRequest, statuses, userWithDevices } from "./helpers/push";
+import { db, outboxFor, SERVICE, type TestUser } from "./helpers/users";
 
 afterEach(() => {
   vi.useRealTimers();
   vi.restoreAllMocks();
 });
-
-async function userWithDevices(fields: Record<string, unknown> = {}, devices = 1) {
-  const user = await register(fields);
-  const ids: string[] = [];
-  for (let i = 0; i < devices; i++) {
-    const res = await call<Envelope<{ id: string }>>("POST", "/users/push-tokens/", {
-      token: user.access_token,
-      body: {
-        token: `tok-${i}-${user.id}`,
-        platform: i % 2 ? "ios" : "android",
-        device_id: `d${i}`,
-      },
-    });
-    ids.push(res.body.data.id);
-  }
-  return { user, devices: ids };
-}
-
-function pushRequest(user: TestUser, extra: Record<string, unknown> = {}) {
-  return {
-    notification_id: `n-${crypto.randomUUID()}`,
-    user_id: user.id,
-    template_code: "welcome",
-    variables: { name: "Ada" },
-    priority: "normal",
-    metadata: { campaign: "test" },
-    ...extra,
-  };
-}
-
-/** Delivers messages to the Worker's queue handler, as Cloudflare Queues would. */
-async function consume(
-  queue: string,
-  bodies: unknown[],
-  overrides: Partial<Env> = {},
-  attempts = 1,
-) {
-  const messages = bodies.map((body) => ({
-    id: crypto.randomUUID(),
-    timestamp: new Date(),
-    attempts,
-    body,
-  }));
-  const batch = createMessageBatch<unknown>(queue, messages);
-  const ctx = createExecutionContext();
-  const warnings: Record<string, unknown>[] = [];
-  vi.spyOn(console, "log").mockImplementation(() => {});
-  vi.spyOn(console, "warn").mockImplementation((line: string) => {
-    warnings.push(JSON.parse(line));
-  });
-  await worker.queue(batch, { ...env, ...overrides } as Env, ctx);
-  const result = await getQueueResult(batch, ctx);
-  return { result, ids: messages.map((m) => m.id), warnings };
-}
-
-async function statuses(notificationId: string) {
-  return db()
-    .select()
-    .from(notificationStatus)
-    .where(eq(notificationStatus.notificationId, notificationId));
-}
-
-async function jobsFor(notificationId: string) {
-  const rows = await db().select().from(outbox).where(eq(outbox.destination, "push-delivery"));
-  return rows
-    .map((r) => ({ ...r, job: pushDeliveryJobSchema.parse(JSON.parse(r.payload)) }))
-    .filter((r) => r.job.notification_id === notificationId);
-}
 
 describe("a deliverable request", () => {
   it("becomes one enriched job per active device on PUSH_DELIVERY, status queued, ack", async () => {

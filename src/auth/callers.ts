@@ -13,6 +13,7 @@ import type { Config } from "../config";
 import type { Db } from "../db/client";
 import { users } from "../db/schema";
 import { ApiError } from "../errors";
+import { legacyCaller } from "./legacy-callers";
 import { authenticateUser, bearerToken } from "./middleware";
 import { timingSafeEqual } from "./tokens";
 
@@ -58,10 +59,18 @@ function invalidServiceKey() {
   });
 }
 
-/** Routes only other services may call. */
-export const requireService = createMiddleware<AppEnv>(async (c, next) => {
+/**
+ * The caller as a service: by its key, or — where `legacy` allows and no credential is sent at
+ * all — as a legacy caller from an opened network or with a verified client certificate.
+ */
+async function authenticateService(c: Context<AppEnv>, legacy: boolean) {
   const presented = serviceCredential(c);
   if (presented === null) {
+    const known = legacy && !c.req.header("Authorization") ? legacyCaller(c) : null;
+    if (known) {
+      c.set("caller", { kind: "service", name: known });
+      return;
+    }
     // A user's access token is not a service credential: that is a 403, not a missing key.
     if (c.req.header("Authorization")) {
       await authenticateUser(c);
@@ -74,20 +83,49 @@ export const requireService = createMiddleware<AppEnv>(async (c, next) => {
   const name = serviceForKey(c.get("config"), presented);
   if (name === null) throw invalidServiceKey();
   c.set("caller", { kind: "service", name });
+}
+
+/** Routes only other services may call. */
+export const requireService = createMiddleware<AppEnv>(async (c, next) => {
+  await authenticateService(c, false);
   await next();
 });
 
-/** Routes open to users (their own data, or any as admin) and to services. */
-export const requireUserOrService = createMiddleware<AppEnv>(async (c, next) => {
+/**
+ * The internal reads the replaced services' siblings call without a key (README: Compatibility):
+ * services, and legacy callers where the operator opened them (src/auth/legacy-callers.ts).
+ */
+export const requireServiceOrLegacyCaller = createMiddleware<AppEnv>(async (c, next) => {
+  await authenticateService(c, true);
+  await next();
+});
+
+async function authenticateUserOrService(c: Context<AppEnv>, legacy: boolean) {
   const presented = serviceCredential(c);
   if (presented !== null) {
     const name = serviceForKey(c.get("config"), presented);
     if (name === null) throw invalidServiceKey();
     c.set("caller", { kind: "service", name });
-  } else {
-    const claims = await authenticateUser(c);
-    c.set("caller", { kind: "user", userId: claims.userId, sid: claims.sid, role: claims.role });
+    return;
   }
+  const known = legacy && !c.req.header("Authorization") ? legacyCaller(c) : null;
+  if (known) {
+    c.set("caller", { kind: "service", name: known });
+    return;
+  }
+  const claims = await authenticateUser(c);
+  c.set("caller", { kind: "user", userId: claims.userId, sid: claims.sid, role: claims.role });
+}
+
+/** Routes open to users (their own data, or any as admin) and to services. */
+export const requireUserOrService = createMiddleware<AppEnv>(async (c, next) => {
+  await authenticateUserOrService(c, false);
+  await next();
+});
+
+/** The same, and legacy callers where the operator opened them (the gateway's user lookup). */
+export const requireUserServiceOrLegacyCaller = createMiddleware<AppEnv>(async (c, next) => {
+  await authenticateUserOrService(c, true);
   await next();
 });
 

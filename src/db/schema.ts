@@ -27,6 +27,9 @@ export const users = sqliteTable(
      */
     usernameKey: text("username_key"),
     name: text("name").notNull().default(""),
+    /** As the replaced services stored them; `name` is derived from them when not given. */
+    firstName: text("first_name"),
+    lastName: text("last_name"),
     passwordHash: text("password_hash").notNull(),
     role: text("role", { enum: ROLES }).notNull().default("user"),
     isActive: flag("is_active").notNull().default(true),
@@ -213,9 +216,14 @@ export const notificationStatus = sqliteTable(
      * redelivered request never records twice.
      */
     dedupeKey: text("dedupe_key"),
+    /** The producer's own ids of the request, so it finds its statuses by whichever it has. */
+    requestId: text("request_id"),
+    correlationId: text("correlation_id"),
   },
   (t) => [
     uniqueIndex("notification_status_dedupe_unique").on(t.dedupeKey),
+    index("notification_status_request_idx").on(t.requestId),
+    index("notification_status_correlation_idx").on(t.correlationId),
     index("notification_status_notification_idx").on(t.notificationId, t.createdAt),
     index("notification_status_user_idx").on(t.userId, t.createdAt),
     check("notification_status_channel_check", sql`${t.channel} IN (${oneOf(CHANNELS)})`),
@@ -245,6 +253,21 @@ export const outbox = sqliteTable(
     lockedUntil: timestamp("locked_until"),
   },
   (t) => [index("outbox_unpublished_idx").on(t.publishedAt, t.createdAt)],
+);
+
+/**
+ * Push requests taken in over HTTP (POST /api/v1/push/requests/), by notification id: a request
+ * posted again is answered `duplicate` instead of being queued twice. Purged after a week.
+ */
+export const pushIngress = sqliteTable(
+  "push_ingress",
+  {
+    notificationId: text("notification_id").primaryKey(),
+    receivedAt: timestamp("received_at").notNull(),
+    /** The service that posted it. */
+    receivedFrom: text("received_from"),
+  },
+  (t) => [index("push_ingress_received_at_idx").on(t.receivedAt)],
 );
 
 export const auditLog = sqliteTable(

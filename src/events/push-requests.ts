@@ -63,8 +63,9 @@ async function consumeOne(message: Message<unknown>, env: Env, db: Db) {
 export async function pushDeadLetterConsumer(batch: MessageBatch<unknown>, env: Env, db: Db) {
   for (const message of batch.messages) {
     const wrapped = deadLetterSchema.safeParse(message.body);
-    const { notificationId, userId } = wrapped.success
+    const ids = wrapped.success
       ? {
+          ...identify(wrapped.data.message, message.id),
           notificationId: wrapped.data.dead_letter.notification_id,
           userId: wrapped.data.dead_letter.user_id,
         }
@@ -72,8 +73,8 @@ export async function pushDeadLetterConsumer(batch: MessageBatch<unknown>, env: 
     try {
       const reason = wrapped.success
         ? wrapped.data.dead_letter.reason
-        : `retries exhausted: ${(await getPushRequestError(env.KV, notificationId)) ?? "unknown error"}`;
-      await recordFailure(db, notificationId, userId, reason, new Date());
+        : `retries exhausted: ${(await getPushRequestError(env.KV, ids.notificationId)) ?? "unknown error"}`;
+      await recordFailure(db, ids, reason, new Date());
       message.ack();
     } catch (err) {
       log("error", "push_dead_letter_retry", { message_id: message.id, detail: errorDetail(err) });

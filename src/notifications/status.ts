@@ -3,7 +3,7 @@
  * notification or per user. A failed push whose device token is dead deactivates that device
  * (delivery feedback), so no further jobs are made for it.
  */
-import { and, asc, count, desc, eq } from "drizzle-orm";
+import { and, asc, count, desc, eq, or } from "drizzle-orm";
 import { z } from "zod";
 import type { Scope } from "../app-env";
 import type { Db } from "../db/client";
@@ -163,11 +163,19 @@ async function statusPage(db: Db, where: ReturnType<typeof and>, order: "asc" | 
   return { entries: rows.map(toStatusEntry), total: total?.n ?? 0 };
 }
 
-/** The status history of one notification on one channel, oldest first; 404 when it has none. */
-export async function statusHistory(db: Db, channel: Channel, notificationId: string, p: Page) {
+/**
+ * The status history of one notification on one channel, oldest first; 404 when it has none. The
+ * id is whichever its producer has: the notification id, or the request's `request_id` or
+ * `correlation_id`.
+ */
+export async function statusHistory(db: Db, channel: Channel, id: string, p: Page) {
   const where = and(
     eq(notificationStatus.channel, channel),
-    eq(notificationStatus.notificationId, notificationId),
+    or(
+      eq(notificationStatus.notificationId, id),
+      eq(notificationStatus.requestId, id),
+      eq(notificationStatus.correlationId, id),
+    ),
   );
   const page = await statusPage(db, where, "asc", p);
   if (page.total === 0) throw new ApiError("not_found", "No status for this notification");

@@ -56,6 +56,7 @@ interface PlannedJob {
  */
 export async function planJobs(
   request: PushRequest,
+  original: unknown,
   targets: NotificationTargets,
   now: Date,
 ): Promise<PlannedJob[] | string> {
@@ -65,6 +66,8 @@ export async function planJobs(
       job_id: await derivedUuid(`${request.user_id}:${request.notification_id}:${device.id}`),
       version: PUSH_JOB_VERSION,
       notification_id: request.notification_id,
+      request_id: request.request_id ?? null,
+      correlation_id: request.correlation_id ?? null,
       created_at: now.toISOString(),
       user: { id: targets.user_id, name: targets.name, email: targets.email },
       device: {
@@ -74,6 +77,7 @@ export async function planJobs(
         provider: device.provider,
       },
       request,
+      original,
     };
     const payload = JSON.stringify(pushDeliveryJobSchema.parse(job));
     if (new TextEncoder().encode(payload).byteLength > MAX_JOB_BYTES) {
@@ -105,10 +109,11 @@ function jobStatements(
       d1,
       sql`
       INSERT INTO ${notificationStatus}
-        (id, notification_id, user_id, channel, status, error, metadata, created_at, reported_by, dedupe_key)
+        (id, notification_id, user_id, channel, status, error, metadata, created_at, reported_by,
+         dedupe_key, request_id, correlation_id)
       SELECT ${p.statusId}, ${request.notification_id}, ${request.user_id}, 'push', 'queued', NULL,
              ${JSON.stringify({ push_token_id: p.job.device.id, job_id: p.job.job_id })}, ${now.getTime()},
-             ${CONSUMER}, ${p.key}
+             ${CONSUMER}, ${p.key}, ${p.job.request_id}, ${p.job.correlation_id}
       WHERE (
         SELECT count(DISTINCT notification_id) FROM ${notificationStatus}
         WHERE user_id = ${request.user_id} AND channel = 'push' AND status = 'queued'

@@ -21,6 +21,9 @@ export interface Registration {
   email: string;
   password: string;
   name?: string | undefined;
+  /** As the replaced services took them; `name` is derived from them when it is not given. */
+  first_name?: string | undefined;
+  last_name?: string | undefined;
   username?: string | null | undefined;
   push_token?: string | null | undefined;
   preferences?: PreferencesInput | undefined;
@@ -35,7 +38,9 @@ async function newAccount({ db, config, meta }: Scope, input: Registration, now:
     email: input.email,
     username: input.username ?? null,
     usernameKey: usernameKey(input.username ?? null),
-    name: input.name ?? "",
+    name: input.name ?? [input.first_name, input.last_name].filter(Boolean).join(" "),
+    firstName: input.first_name || null,
+    lastName: input.last_name || null,
     // Hashed on every path, including the duplicate one, so timing says nothing.
     passwordHash: hashPassword(input.password, config.passwordHash),
     role: "user",

@@ -14,12 +14,12 @@ import * as authHandlers from "../auth/auth.handlers";
 import * as authRoutes from "../auth/auth.routes";
 import * as healthHandlers from "../health/health.handlers";
 import * as healthRoutes from "../health/health.routes";
-import * as lookupHandlers from "../lookups/lookups.handlers";
-import * as lookupRoutes from "../lookups/lookups.routes";
 import { createRouter } from "../openapi";
 import { tags } from "../tags";
 import * as userHandlers from "../users/users.handlers";
 import * as userRoutes from "../users/users.routes";
+import * as siblingHandlers from "./siblings.handlers";
+import * as siblings from "./siblings.routes";
 
 /** When these paths were deprecated (RFC 9745 `Deprecation: @<epoch seconds>`): from the start. */
 export const DEPRECATED_SINCE = "@1795219200"; // 2026-11-21T00:00:00Z
@@ -83,6 +83,12 @@ function alias<R extends RouteConfig>(
 
 const V1 = "/api/v1";
 
+/** A sibling client's old path (its own contract, not a canonical route's): deprecated too. */
+function sibling<R extends RouteConfig>(route: R, canonical: string): R {
+  remember(route.path, canonical);
+  return route;
+}
+
 export const compatRouter = createRouter()
   // The users service (`/api/users/...`).
   .openapi(alias(userRoutes.register, "/api/users/register", `${V1}/users/`), userHandlers.register)
@@ -117,7 +123,16 @@ export const compatRouter = createRouter()
     ),
     userHandlers.changePassword,
   )
-  .openapi(alias(lookupRoutes.byId, "/api/users/{id}", `${V1}/users/{id}/`), lookupHandlers.byId)
+  // The notification-platform gateway's reads (siblings.routes.ts); validate before {id}.
+  .openapi(
+    sibling(siblings.gatewayValidate, `${V1}/auth/validate/`),
+    siblingHandlers.gatewayValidate,
+  )
+  .openapi(
+    sibling(siblings.gatewayPreferences, `${V1}/users/{id}/preferences/`),
+    siblingHandlers.gatewayPreferences,
+  )
+  .openapi(sibling(siblings.gatewayUser, `${V1}/users/{id}/`), siblingHandlers.gatewayUser)
   .openapi(alias(adminRoutes.update, "/api/users/{id}", `${V1}/users/{id}/`), adminHandlers.update)
   .openapi(alias(healthRoutes.health, "/api/health", `${V1}/health/`), healthHandlers.health)
   // The auth service (`/api/auth/...`).
@@ -128,6 +143,8 @@ export const compatRouter = createRouter()
     authHandlers.refresh,
   )
   .openapi(alias(authRoutes.logout, "/api/auth/logout", `${V1}/auth/logout/`), authHandlers.logout)
+  // The notification-platform service's end-to-end script registers here.
+  .openapi(alias(userRoutes.register, `${V1}/auth/register`, `${V1}/users/`), userHandlers.register)
   // The push-tokens service (`/api/v1/users/...`).
   .openapi(
     alias(userRoutes.register, `${V1}/users/register`, `${V1}/users/`),

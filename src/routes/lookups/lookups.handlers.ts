@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { AppEnv } from "../../app-env";
 import { authorizeUserAccess } from "../../auth/callers";
 import { ApiError } from "../../errors";
+import { contactFor } from "../../notifications/contacts";
 import { notificationTargets } from "../../push/targets";
 import { validateAccessToken } from "../../sessions/validation";
 import { userByEmail, userById } from "../../users/lookups";
@@ -46,4 +47,18 @@ export const validate: RouteHandler<typeof routes.validate, AppEnv> = async (c) 
     c.req.valid("json").token,
   );
   return c.json(ok(result.valid ? "Token is valid" : "Token is not valid", result), 200);
+};
+
+export const contact: RouteHandler<typeof routes.contact, AppEnv> = async (c) => {
+  const id = userIdParam(c.req.valid("param").id);
+  const found = await contactFor(c.get("db"), c.env.KV, id, c.req.valid("query").type);
+  if (!found) throw userNotFound();
+  return c.json(ok("Contact retrieved", found), 200);
+};
+
+export const pushToken: RouteHandler<typeof routes.pushToken, AppEnv> = async (c) => {
+  const id = userIdParam(c.req.valid("param").id);
+  const token = (await notificationTargets(c.get("db"), c.env.KV, id))?.push_token;
+  if (!token) throw new ApiError("not_found", "No push token for this user");
+  return c.json(ok("Push token retrieved", { user_id: id, token, push_token: token }), 200);
 };

@@ -1,9 +1,13 @@
 /**
  * Route contracts for lookups by other services (and by users for themselves): the same
- * implementation as the Workers RPC entrypoint (src/lookups.ts).
+ * implementation as the Workers RPC entrypoint (src/users/lookups.ts, src/push/targets.ts).
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireService, requireUserOrService } from "../../auth/callers";
+import {
+  requireService,
+  requireServiceOrLegacyCaller,
+  requireUserOrService,
+} from "../../auth/callers";
 import { PLATFORMS, PROVIDERS } from "../../db/schema";
 import { examples } from "../examples";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
@@ -51,6 +55,12 @@ export const NotificationTargetsSchema = z
     is_active: z.boolean(),
     email_verified: z.boolean(),
     preferences: PreferencesSchema,
+    email_enabled: z.boolean().openapi({
+      description: "The email switch (false for a deactivated account), as older services read it.",
+    }),
+    push_enabled: z.boolean().openapi({
+      description: "The push switch (false for a deactivated account), as older services read it.",
+    }),
     push_devices: z.array(
       z.object({
         id: z.uuid(),
@@ -61,6 +71,14 @@ export const NotificationTargetsSchema = z
         device_name: z.string().nullable(),
       }),
     ),
+    push_token: z
+      .string()
+      .nullable()
+      .openapi({
+        description:
+          "The primary device token: the most recently updated active device's, else the " +
+          "account's own `push_token`.",
+      }),
   })
   .openapi("NotificationTargets", {
     example: {
@@ -70,6 +88,8 @@ export const NotificationTargetsSchema = z
       is_active: true,
       email_verified: true,
       preferences: examples.preferences,
+      email_enabled: true,
+      push_enabled: true,
       push_devices: [
         {
           id: examples.pushToken.id,
@@ -80,6 +100,7 @@ export const NotificationTargetsSchema = z
           device_name: "Ada's Pixel",
         },
       ],
+      push_token: "fcm-device-token-123",
     },
   });
 
@@ -88,9 +109,11 @@ export const targets = createRoute({
   path: "/users/{id}/preferences",
   tags: tags("Service lookups"),
   summary: "Preferences and active push devices, for delivery decisions (services)",
-  description: "Device tokens are included: this is for the services that deliver notifications.",
+  description:
+    "Device tokens are included: this is for the services that deliver notifications. Also open " +
+    "to the legacy callers an operator lists (LEGACY_CALLER_NETWORKS, LEGACY_CALLER_MTLS).",
   security: serviceKey,
-  middleware: [requireService] as const,
+  middleware: [requireServiceOrLegacyCaller] as const,
   request: { params: UserIdParamSchema },
   responses: {
     200: jsonContent(envelope(NotificationTargetsSchema), "Delivery targets"),
@@ -144,5 +167,74 @@ export const validate = createRoute({
   responses: {
     200: jsonContent(envelope(TokenValidationSchema), "The validation result"),
     ...errorResponses("validation_failed", ...auth),
+  },
+});
+
+export const ContactSchema = z
+  .object({
+    user_id: z.uuid(),
+    contact: z.string().nullable().openapi({
+      description: "The email address, or the primary device token (null without a device).",
+    }),
+    notification_type: z.enum(["email", "push"]),
+    preferences_enabled: z.boolean(),
+  })
+  .openapi("Contact", {
+    example: {
+      user_id: examples.userId,
+      contact: "ada@example.com",
+      notification_type: "email",
+      preferences_enabled: true,
+    },
+  });
+
+export const contact = createRoute({
+  method: "get",
+  path: "/users/{id}/contact",
+  tags: tags("Service lookups"),
+  summary: "How to reach a user on one channel (services, legacy callers)",
+  description:
+    "The notification-platform gateway's lookup: the address or device token for `type`, and " +
+    "whether the user wants that channel.",
+  security: serviceKey,
+  middleware: [requireServiceOrLegacyCaller] as const,
+  request: {
+    params: UserIdParamSchema,
+    query: z.object({ type: z.enum(["email", "push"]).default("email") }),
+  },
+  responses: {
+    200: jsonContent(envelope(ContactSchema), "The contact"),
+    ...errorResponses("validation_failed", "not_found", ...auth),
+  },
+});
+
+export const PushTokenLookupSchema = z
+  .object({
+    user_id: z.uuid(),
+    token: z.string(),
+    push_token: z.string().openapi({ description: "The same token, under its older name." }),
+  })
+  .openapi("PrimaryPushToken", {
+    example: {
+      user_id: examples.userId,
+      token: "fcm-device-token-123",
+      push_token: "fcm-device-token-123",
+    },
+  });
+
+export const pushToken = createRoute({
+  method: "get",
+  path: "/users/{id}/push-token",
+  tags: tags("Service lookups"),
+  summary: "A user's primary device token (services, legacy callers)",
+  description:
+    "For push services that know one token per user: the most recently updated active device's " +
+    "token, else the account's `push_token`; 404 when there is none.",
+  security: serviceKey,
+  middleware: [requireServiceOrLegacyCaller] as const,
+  request: { params: UserIdParamSchema },
+  responses: {
+    200: jsonContent(envelope(PushTokenLookupSchema), "The token"),
+    ...errorResponses("not_found", ...auth),
   },
 });

@@ -30,7 +30,10 @@ export const getProfile: RouteHandler<typeof routes.profile.get, AppEnv> = async
 };
 
 export const putProfile: RouteHandler<typeof routes.profile.put, AppEnv> = async (c) => {
-  const user = await updateProfile(scope(c), c.get("auth").userId, c.req.valid("json"), true);
+  const body = c.req.valid("json");
+  // Without `email`, the notification-platform service's partial PUT (users.schemas.ts).
+  const replace = body.email !== undefined;
+  const user = await updateProfile(scope(c), c.get("auth").userId, body, replace);
   return c.json(ok("Profile updated", user), 200);
 };
 

@@ -68,7 +68,9 @@ function profileRoutes(path: "/users/profile" | "/users/me") {
       summary: `Replace my profile${alias}`,
       description:
         "Email and name are required; omitted optional fields are cleared. " +
-        "Changing the email requires `current_password` and marks it unverified.",
+        "Changing the email requires `current_password` and marks it unverified. " +
+        "For the replaced notification-platform service's clients, a PUT with `name` but no " +
+        "`email` changes only the fields it sends, as a PATCH does.",
       security: bearer,
       middleware: [requireUser] as const,
       request: { body: jsonRequest(ProfilePutSchema) },

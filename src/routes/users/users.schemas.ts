@@ -76,6 +76,9 @@ export const RegisterBodySchema = z
     password: newPasswordField,
     ...passwordConfirmationFields,
     name: nameField.optional(),
+    /** The replaced services' fields; `name` is derived from them when it is not sent. */
+    first_name: nameField.optional(),
+    last_name: nameField.optional(),
     username: usernameField.nullable().optional(),
     push_token: pushTokenField.nullable().optional(),
     preferences: PreferencesInputSchema.optional(),
@@ -121,15 +124,25 @@ const profileFields = {
   current_password: z.string().max(1024).openapi({ format: "password" }),
 };
 
-/** PUT replaces the profile: email and name are required, omitted optional fields are cleared. */
+/**
+ * PUT replaces the profile: email and name are required, omitted optional fields are cleared.
+ * A PUT with `name` but no `email` is the notification-platform service's PUT, which was partial:
+ * it changes only what it sends (the handler tells the two apart by `email`).
+ */
 export const ProfilePutSchema = z
   .object({
-    email: profileFields.email,
-    name: profileFields.name,
+    email: profileFields.email.optional(),
+    name: profileFields.name.optional(),
     username: profileFields.username.optional(),
     push_token: profileFields.push_token.optional(),
     preferences: profileFields.preferences.optional(),
     current_password: profileFields.current_password.optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (body.name !== undefined) return;
+    for (const field of body.email === undefined ? ["email", "name"] : ["name"]) {
+      ctx.addIssue({ code: "custom", path: [field], message: "This field is required." });
+    }
   })
   .openapi("ProfileReplace", {
     example: { email: "ada@example.com", name: "Ada King", username: "ada" },
