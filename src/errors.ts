@@ -183,11 +183,24 @@ function djangoMessage(issue: z.core.$ZodRawIssue): string | undefined {
       if (issue.format === "uuid") return "Must be a valid UUID.";
       return "Enter a valid value.";
     case "invalid_value":
-      return `"${String(issue.input)}" is not a valid choice.`;
+      return `"${shown(issue.input)}" is not a valid choice.`;
     case "unrecognized_keys":
       return "Unexpected field.";
     default:
       return undefined;
+  }
+}
+
+/**
+ * A rejected value as a message shows it. Not `String(value)` for objects: a client's
+ * `{"toString": null}` would make that throw, and the 400 a 500.
+ */
+function shown(value: unknown): string {
+  if (typeof value !== "object" || value === null) return String(value);
+  try {
+    return JSON.stringify(value).slice(0, 100);
+  } catch {
+    return Array.isArray(value) ? "array" : "object";
   }
 }
 

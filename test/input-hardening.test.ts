@@ -316,6 +316,20 @@ describe("keys that reach an object's prototype are not honoured", () => {
   });
 });
 
+describe("values that cannot be turned into text", () => {
+  // Found by test/push-fuzz.test.ts: the message of a refused choice printed the value with
+  // String(), which throws for an object whose toString is not a function.
+  it("an object with no usable toString where a choice is expected is a 400, not a 500", async () => {
+    const user = await register();
+    const res = await call("POST", "/users/push-tokens/", {
+      token: user.access_token,
+      body: { token: "t", platform: { toString: null, valueOf: null } },
+    });
+    expectError(res, 400, "validation_failed");
+    expect(res.body.details?.platform?.[0]).toContain("is not a valid choice");
+  });
+});
+
 describe("strings are stored exactly as sent", () => {
   // Markup, quotes, SQL, emoji, combining characters and right-to-left text: no escaping, no
   // Unicode normalisation (escaping is the job of whoever renders it).
