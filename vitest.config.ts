@@ -1,27 +1,83 @@
-import { pbkdf2Sync } from "node:crypto";
+import { createHash, pbkdf2Sync, scryptSync } from "node:crypto";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { argon2d, argon2i, argon2id } from "@noble/hashes/argon2.js";
+import bcrypt from "bcryptjs";
 import { defineConfig } from "vitest/config";
 import { generateSigningKeys } from "./scripts/keys.ts";
 
 /**
- * Django `pbkdf2_sha256$…` hashes computed by Node's OpenSSL, an implementation independent of the
- * Worker's, so the tests check our PBKDF2 against it (including above 100,000 iterations).
+ * Django password hashes computed here in Node, by implementations independent of the Worker's
+ * where there is one: OpenSSL for PBKDF2 (including above 100,000 iterations) and scrypt, and
+ * @noble/hashes for Argon2 (the Worker uses the reference C code). bcryptjs is the only bcrypt
+ * installed, so bcrypt is checked against it plus a published test vector (test/passwords.test.ts).
+ * Each hash is encoded exactly as Django's hasher does.
  */
 function djangoHashes() {
   const password = "lètmein-€-imported";
   // Longer than SHA-256's 64-byte block, so HMAC hashes the key first.
   const longPassword = `${"long-imported-passphrase-".repeat(4)}ü`;
+  const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
   const hash = (iterations: number, salt: string, secret = password) =>
-    `pbkdf2_sha256$${iterations}$${salt}$${pbkdf2Sync(secret, salt, iterations, 32, "sha256").toString("base64")}`;
+    `pbkdf2_sha256$${iterations}$${salt}$${b64(pbkdf2Sync(secret, salt, iterations, 32, "sha256"))}`;
+  // PBKDF2SHA1PasswordHasher: dklen is SHA-1's 20 bytes.
+  const sha1 = (iterations: number, salt: string, secret = password) =>
+    `pbkdf2_sha1$${iterations}$${salt}$${b64(pbkdf2Sync(secret, salt, iterations, 20, "sha1"))}`;
+  // BCryptPasswordHasher: bcrypt of the UTF-8 password. BCryptSHA256PasswordHasher: bcrypt of
+  // `hexlify(sha256(password.encode()).digest())`, the 64 lower-case hex digits.
+  const bcryptOf = (secret: string, cost: number) => `bcrypt$${bcrypt.hashSync(secret, cost)}`;
+  const bcryptSha256 = (secret: string, cost: number) =>
+    `bcrypt_sha256$${bcrypt.hashSync(createHash("sha256").update(secret).digest("hex"), cost)}`;
+  // Argon2PasswordHasher: "argon2" + argon2-cffi's PHC string, whose salt is the bytes of
+  // Django's 22-character salt string; base64 without padding.
+  const argon2 = (
+    variant: "argon2id" | "argon2i" | "argon2d",
+    {
+      m,
+      t,
+      p,
+      version = 0x13,
+      dkLen = 32,
+    }: { m: number; t: number; p: number; version?: number; dkLen?: number },
+    salt = "Xk2vB9qLz0pR7sTwQ4mN8c",
+  ) => {
+    const fn = { argon2id, argon2i, argon2d }[variant];
+    const bytes = fn(password, salt, { m, t, p, version, dkLen });
+    const nopad = (v: Uint8Array | string) => Buffer.from(v).toString("base64").replace(/=+$/, "");
+    // argon2-cffi omits `v=` for version 1.0 (0x10), as the reference encoder does.
+    const v = version === 0x13 ? "v=19$" : "";
+    return `argon2$${variant}$${v}m=${m},t=${t},p=${p}$${nopad(salt)}$${nopad(bytes)}`;
+  };
+  // ScryptPasswordHasher: scrypt$N$salt$r$p$base64(64 bytes).
+  const scrypt = (N: number, r: number, p: number, salt: string) =>
+    `scrypt$${N}$${salt}$${r}$${p}$${b64(scryptSync(password, salt, 64, { N, r, p }))}`;
+  // bcrypt keeps 72 bytes: 71 ASCII bytes, then the first byte of a 3-byte character.
+  const bcryptLong = `${"a".repeat(71)}€-and-more`;
   return JSON.stringify({
     password,
     longPassword,
+    bcryptLong,
     hashes: {
       long_password: hash(150_000, "longlonglonglong", longPassword),
       django_3_2: hash(260_000, "seasaltSEASALT12"),
       django_5_1: hash(870_000, "Xk2vB9qLz0pR7sTw"),
       at_limit: hash(100_000, "limitlimitlimit1"),
       above_limit: hash(100_001, "limitlimitlimit2"),
+    },
+    formats: {
+      pbkdf2_sha1_at_limit: sha1(100_000, "sha1sha1sha1sha1"),
+      pbkdf2_sha1_above_limit: sha1(100_001, "sha1sha1sha1sha2"),
+      pbkdf2_sha1_long_password: sha1(150_000, "Yb3wC0rMa1qS8tUx", longPassword),
+      bcrypt_sha256: bcryptSha256(password, 12),
+      bcrypt_sha256_long: bcryptSha256(bcryptLong, 5),
+      bcrypt: bcryptOf(password, 5),
+      bcrypt_long: bcryptOf(bcryptLong, 5),
+      // Django 4.0+'s argon2id with t and p of its defaults, at a memory a test can afford.
+      argon2id: argon2("argon2id", { m: 1024, t: 2, p: 8 }),
+      // Django before 3.2: argon2i, m=512, t=2, p=2, argon2-cffi's 16-byte hashes of the time.
+      argon2i: argon2("argon2i", { m: 512, t: 2, p: 2, dkLen: 16 }),
+      argon2d: argon2("argon2d", { m: 256, t: 1, p: 1 }),
+      argon2i_v10: argon2("argon2i", { m: 256, t: 2, p: 1, version: 0x10 }),
+      scrypt: scrypt(2 ** 14, 8, 1, "scryptSaltScryptSalt22"),
     },
   });
 }

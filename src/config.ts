@@ -195,6 +195,15 @@ const configSchema = z
     DEV_TOOLS: boolean(false),
     LEGACY_CALLER_NETWORKS: networks,
     LEGACY_CALLER_MTLS: boolean(false),
+    IMPORT_SERVICES: z
+      .string()
+      .optional()
+      .transform((v) =>
+        (v ?? "")
+          .split(",")
+          .map((name) => name.trim())
+          .filter(Boolean),
+      ),
     PASSWORD_HASH_MEMORY_KIB: integer(19_456, 1_024, 131_072),
     PASSWORD_HASH_ITERATIONS: integer(2, 1, 10),
     PASSWORD_HASH_PARALLELISM: integer(1, 1, 4),
@@ -240,6 +249,8 @@ const configSchema = z
       devTools: env.DEV_TOOLS,
       /** Who may call the legacy read paths without a service key (README: Compatibility). */
       legacyCallers: { networks: env.LEGACY_CALLER_NETWORKS, mtls: env.LEGACY_CALLER_MTLS },
+      /** Services (by their SERVICE_KEYS name) whose key may import users. */
+      importServices: env.IMPORT_SERVICES,
       rateLimits: {
         "register-ip": env.RATE_LIMIT_REGISTER_IP,
         "login-ip": env.RATE_LIMIT_LOGIN_IP,

@@ -7,6 +7,7 @@ import type { z } from "@hono/zod-openapi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { PreferencesSchema } from "../src/preferences/preferences";
+import { ImportResultSchema } from "../src/routes/admin/admin.routes";
 import {
   GatewayPreferencesSchema,
   GatewayUserSchema,
@@ -228,6 +229,7 @@ describe("examples", () => {
       GatewayUser: GatewayUserSchema,
       GatewayPreferences: GatewayPreferencesSchema,
       GatewayValidation: GatewayValidationSchema,
+      ImportResult: ImportResultSchema,
     };
     const requestSchemas = new Set(
       operations().flatMap(([, op]) => {

@@ -25,6 +25,8 @@ const AUDIT_ACTIONS = [
   "account_deactivated",
   "account_reactivated",
   "role_changed",
+  "imported",
+  "import_updated",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -1,7 +1,7 @@
 /**
- * Argon2id through the WebAssembly build shipped by @phi-ag/argon2, imported as a module: Workers
- * forbid compiling WebAssembly from bytes at run time, so the bundler must hand us a compiled
- * `WebAssembly.Module`.
+ * Argon2id (and, for imported Django hashes, Argon2i and Argon2d) through the WebAssembly build
+ * shipped by @phi-ag/argon2, imported as a module: Workers forbid compiling WebAssembly from bytes
+ * at run time, so the bundler must hand us a compiled `WebAssembly.Module`.
  *
  * We call the C exports ourselves instead of using the package's JavaScript wrapper, because that
  * wrapper passes `password.length` (UTF-16 code units) as the byte length of the UTF-8 password:
@@ -41,7 +41,10 @@ interface Argon2Exports {
   ): number;
 }
 
-const ARGON2ID = 2;
+/** The reference implementation's `argon2_type`: all three variants are compiled in. */
+const ARGON2_TYPES = { argon2d: 0, argon2i: 1, argon2id: 2 } as const;
+export type Argon2Type = keyof typeof ARGON2_TYPES;
+const ARGON2ID = ARGON2_TYPES.argon2id;
 const VERSION_13 = 0x13;
 const ARGON2_OK = 0;
 const SALT_BYTES = 16;
@@ -121,17 +124,36 @@ export function argon2idHash(password: string, params: Argon2Params): string {
   }
 }
 
-/** True when `password` matches the Argon2id PHC string; false for a mismatch or a malformed hash. */
-export function argon2idVerify(encoded: string, password: string): boolean {
+/**
+ * True when `password` matches the PHC string of the given variant (`$argon2id$…`, `$argon2i$…`,
+ * `$argon2d$…`; with `v=19`, or `v=16`/no version for Argon2 1.0); false for a mismatch, a
+ * malformed hash or a string of another variant. The reference code compares in constant time.
+ * It allocates the `m=` KiB the string asks for, and WebAssembly memory never shrinks: callers
+ * bound `m` for strings they did not write (src/auth/django-hashes.ts).
+ */
+export function argon2Verify(encoded: string, password: string, type: Argon2Type): boolean {
   const exports = wasm();
   const enc = place(exports, encoder.encode(encoded));
   const pwd = place(exports, encoder.encode(password));
   try {
-    return exports.argon2_verify(enc.ptr, pwd.ptr, pwd.length, ARGON2ID) === ARGON2_OK;
+    return exports.argon2_verify(enc.ptr, pwd.ptr, pwd.length, ARGON2_TYPES[type]) === ARGON2_OK;
   } finally {
     pwd.release();
     enc.release();
   }
+}
+
+/** True when `password` matches the Argon2id PHC string; false for a mismatch or a malformed hash. */
+export function argon2idVerify(encoded: string, password: string): boolean {
+  return argon2Verify(encoded, password, "argon2id");
+}
+
+/**
+ * Bytes of WebAssembly memory the shared instance holds now: its high-water mark, since WebAssembly
+ * memory never shrinks. For the tests that bound what a verification may grow it to.
+ */
+export function argon2MemoryBytes(): number {
+  return wasm().memory.buffer.byteLength;
 }
 
 /** The parameters recorded in an Argon2id PHC string, or null if it is not one. */

@@ -176,3 +176,26 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   c.set("caller", { kind: "user", userId: claims.userId, sid: claims.sid, role: "admin" });
   await next();
 });
+
+/**
+ * Who may import users: an admin (role read from D1), or a service whose key's name is listed in
+ * IMPORT_SERVICES — a service key alone is not enough.
+ */
+export const requireImporter = createMiddleware<AppEnv>(async (c, next) => {
+  const presented = serviceCredential(c);
+  if (presented === null) {
+    const claims = await authenticateUser(c);
+    if (!(await isAdmin(c.get("db"), claims.userId))) {
+      throw new ApiError("forbidden", "Admin role or an import service key required");
+    }
+    c.set("caller", { kind: "user", userId: claims.userId, sid: claims.sid, role: "admin" });
+    return next();
+  }
+  const name = serviceForKey(c.get("config"), presented);
+  if (name === null) throw invalidServiceKey();
+  if (!c.get("config").importServices.includes(name)) {
+    throw new ApiError("forbidden", "This service key may not import users (IMPORT_SERVICES)");
+  }
+  c.set("caller", { kind: "service", name });
+  await next();
+});

@@ -2,11 +2,18 @@
  * Password policy and hashing (DESIGN §5, §8).
  *
  * Hashes are PHC strings, so parameters can change over time: a login with a hash made under other
- * parameters (or imported from Django) is rehashed with the current ones.
+ * parameters (or imported from Django, src/auth/django-hashes.ts) is rehashed with the current ones.
  */
 import { dictionary } from "@zxcvbn-ts/language-common";
 import { type Argon2Params, argon2idHash, argon2idParams, argon2idVerify } from "./argon2";
-import { isDjangoPbkdf2, verifyDjangoPbkdf2 } from "./pbkdf2";
+import {
+  argon2Refusal,
+  type PasswordHashClassification,
+  readDjangoHash,
+  type StoredHash,
+} from "./django-hashes";
+
+export type { PasswordHashClassification } from "./django-hashes";
 
 const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 128;
@@ -81,31 +88,81 @@ export interface PasswordCheck {
   needsRehash: boolean;
 }
 
+const OWN_FORMAT = "argon2id";
+
+function sameParams(a: Argon2Params, b: Argon2Params): boolean {
+  return (
+    a.memoryKib === b.memoryKib && a.iterations === b.iterations && a.parallelism === b.parallelism
+  );
+}
+
+/** The largest parameters PASSWORD_HASH_* accepts (src/config.ts): any hash we can have written. */
+const OWN_LIMITS: Argon2Params = { memoryKib: 131_072, iterations: 10, parallelism: 4 };
+
+function ownRefusal(written: boolean): string | undefined {
+  return written ? undefined : "parameters this service never writes";
+}
+
 /**
- * Checks a password against a stored hash: Argon2id PHC strings, Django's `argon2$…` (the same PHC
- * string behind a prefix) and Django's `pbkdf2_sha256$…`.
+ * Our own `$argon2id$` PHC strings, or Django's formats (src/auth/django-hashes.ts). At login
+ * (`ours`) an Argon2id string is one this service wrote, under any configuration it allows; one
+ * arriving in an import is bounded like Django's Argon2, since a hostile string could otherwise
+ * make a login allocate gigabytes.
+ */
+function readStoredHash(encoded: string | null | undefined, ours: boolean): StoredHash {
+  if (!encoded?.startsWith("$argon2id$")) return readDjangoHash(encoded);
+  const found = argon2idParams(encoded);
+  if (!found) {
+    return { kind: "must_reset", format: OWN_FORMAT, reason: "not a well-formed Argon2id hash" };
+  }
+  const { memoryKib: m, iterations: t, parallelism: p } = found;
+  const written =
+    m <= OWN_LIMITS.memoryKib && t <= OWN_LIMITS.iterations && p <= OWN_LIMITS.parallelism;
+  const refusal = ours ? ownRefusal(written) : argon2Refusal(m, t, p);
+  if (refusal) return { kind: "must_reset", format: OWN_FORMAT, reason: refusal };
+  return {
+    kind: "verifiable",
+    format: OWN_FORMAT,
+    // Looked up at call time, so the security tests' spy on `argon2id.verify` sees this call.
+    verify: async (password) => argon2id.verify(encoded, password),
+  };
+}
+
+/**
+ * What the importer needs to know about a Django `password` column: whether `verifyPassword` can
+ * check it ("verifiable"), whether it is no password at all ("unusable": `!…`, empty, null), or a
+ * password this Worker will not check ("must_reset": Django's default Argon2 memory, MD5/SHA-1/crypt
+ * hashers, unknown or malformed strings) — the user then signs in after a password reset.
+ */
+export function classifyPasswordHash(
+  encoded: string | null | undefined,
+): PasswordHashClassification {
+  const hash = readStoredHash(encoded, false);
+  return hash.kind === "verifiable"
+    ? { kind: hash.kind, format: hash.format }
+    : { kind: hash.kind, format: hash.format, reason: hash.reason };
+}
+
+/**
+ * Checks a password against a stored hash: our Argon2id PHC strings and every Django format
+ * `classifyPasswordHash` calls verifiable. A hash that is unusable or cannot be checked here never
+ * matches, and costs one Argon2id with the current parameters like a wrong password or an unknown
+ * email, so timing does not tell such accounts apart. Django formats always need a rehash.
  */
 export async function verifyPassword(
   stored: string,
   password: string,
   params: Argon2Params,
 ): Promise<PasswordCheck> {
-  if (stored.startsWith("$argon2id$") || stored.startsWith("argon2$argon2id$")) {
-    const phc = stored.startsWith("argon2$") ? stored.slice("argon2".length) : stored;
-    const ok = argon2id.verify(phc, password);
-    const current = argon2idParams(phc);
-    const needsRehash =
-      stored !== phc ||
-      !current ||
-      current.memoryKib !== params.memoryKib ||
-      current.iterations !== params.iterations ||
-      current.parallelism !== params.parallelism;
-    return { ok, needsRehash };
+  const hash = readStoredHash(stored, true);
+  if (hash.kind !== "verifiable") {
+    spendPasswordWork(password, params);
+    return { ok: false, needsRehash: true };
   }
-  if (isDjangoPbkdf2(stored)) {
-    return { ok: await verifyDjangoPbkdf2(stored, password), needsRehash: true };
-  }
-  return { ok: false, needsRehash: true };
+  const ok = await hash.verify(password);
+  if (hash.format !== OWN_FORMAT) return { ok, needsRehash: true };
+  const current = argon2idParams(stored);
+  return { ok, needsRehash: !current || !sameParams(current, params) };
 }
 
 // Fixed salt and hash for the dummy check below: verifying against them costs exactly one Argon2id

@@ -18,6 +18,8 @@ export const users = sqliteTable(
   "users",
   {
     id: text("id").primaryKey(),
+    /** The integer primary key an imported user had in the Django service it came from. */
+    legacyId: integer("legacy_id"),
     /** Lower-cased and trimmed before it is stored; stays taken after deactivation. */
     email: text("email").notNull(),
     username: text("username"),
@@ -45,6 +47,7 @@ export const users = sqliteTable(
     uniqueIndex("users_email_unique").on(t.email),
     // Usernames are unique regardless of case, but stored as the user typed them.
     uniqueIndex("users_username_key_unique").on(t.usernameKey),
+    uniqueIndex("users_legacy_id_unique").on(t.legacyId),
     index("users_created_at_idx").on(t.createdAt),
     check("users_role_check", sql`${t.role} IN (${oneOf(ROLES)})`),
   ],

@@ -5,11 +5,15 @@
 import { z } from "zod";
 import { PLATFORMS, PROVIDERS } from "../db/schema";
 
+/** The integer id an imported user had in the Django service it came from; only when it had one. */
+const legacyId = { legacy_id: z.number().int().positive().optional() };
+
 const userFields = {
   user_id: z.uuid(),
   email: z.email(),
   username: z.string().nullable(),
   name: z.string(),
+  ...legacyId,
 };
 
 /** An email the email service should send, with a single-use token and the link that carries it. */
@@ -33,6 +37,17 @@ const eventDataSchemas = {
     user_id: z.uuid(),
     email: z.email(),
     reason: z.enum(["self", "admin"]),
+    ...legacyId,
+  }),
+  /**
+   * A user brought over from a replaced Django service (POST /api/v1/admin/users/import/), in place
+   * of `user.created`: nothing should greet or mail them as new.
+   */
+  "user.imported": z.object({
+    ...userFields,
+    is_active: z.boolean(),
+    email_verified: z.boolean(),
+    role: z.enum(["user", "admin"]),
   }),
   "user.email_verification_requested": z.object(tokenMailFields),
   "user.password_reset_requested": z.object(tokenMailFields),
@@ -41,6 +56,7 @@ const eventDataSchemas = {
     email: z.email(),
     name: z.string(),
     reason: z.enum(["change", "reset"]),
+    ...legacyId,
   }),
   /**
    * Someone tried to register an email that already has an account, while registration answers
@@ -117,6 +133,7 @@ export const anyEventSchema = z.discriminatedUnion("type", [
   eventSchema("user.created"),
   eventSchema("user.updated"),
   eventSchema("user.deactivated"),
+  eventSchema("user.imported"),
   eventSchema("user.email_verification_requested"),
   eventSchema("user.password_reset_requested"),
   eventSchema("user.password_changed"),

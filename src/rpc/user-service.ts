@@ -12,6 +12,7 @@ import { getConfig } from "../config";
 import { getDb } from "../db/client";
 import { type NotificationTargets, notificationTargets } from "../push/targets";
 import { type TokenValidation, validateAccessToken } from "../sessions/validation";
+import { userIdByLegacyId } from "../users/import";
 import { userByEmail, userById } from "../users/lookups";
 import type { UserObject } from "../users/user-object";
 
@@ -22,6 +23,14 @@ export class UserService extends WorkerEntrypoint<Env> {
   async getUser(id: string): Promise<UserObject | null> {
     if (!uuid.safeParse(id).success) return null;
     return userById(getDb(this.env), id);
+  }
+
+  /** The user object of a user imported with this integer Django id (`legacy_id`), or null. */
+  async getUserByLegacyId(legacyId: number): Promise<UserObject | null> {
+    if (!Number.isSafeInteger(legacyId) || legacyId < 1) return null;
+    const db = getDb(this.env);
+    const id = await userIdByLegacyId(db, legacyId);
+    return id ? userById(db, id) : null;
   }
 
   /** The user object for an email (trimmed, case-insensitive), or null. */

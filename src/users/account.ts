@@ -11,7 +11,12 @@ import { type Role, type UserRow, users } from "../db/schema";
 import { ApiError } from "../errors";
 import { commit, outboxEvent } from "../events/outbox";
 import { denySessions, revokeSessions } from "../sessions/sessions";
-import { selectUserWithPreferences, toUserObject, type UserObject } from "./user-object";
+import {
+  legacyIdOf,
+  selectUserWithPreferences,
+  toUserObject,
+  type UserObject,
+} from "./user-object";
 
 type Deactivator = { reason: "self"; by: null } | { reason: "admin"; by: string | null };
 
@@ -19,7 +24,7 @@ type Deactivator = { reason: "self"; by: null } | { reason: "admin"; by: string 
 function deactivationWrites(
   db: Db,
   meta: RequestMeta,
-  user: Pick<UserRow, "id" | "email">,
+  user: Pick<UserRow, "id" | "email" | "legacyId">,
   who: Deactivator,
   now: Date,
 ) {
@@ -35,7 +40,7 @@ function deactivationWrites(
       db,
       meta,
       "user.deactivated",
-      { user_id: user.id, email: user.email, reason: who.reason },
+      { user_id: user.id, email: user.email, reason: who.reason, ...legacyIdOf(user) },
       now,
     ),
   ] as const;
@@ -50,7 +55,7 @@ const deactivate = (db: Db, userId: string, now: Date, set: Partial<UserRow> = {
 /** Deactivates an account and denies the sessions that ended. */
 export async function deactivation(
   { db, kv, config, meta }: Scope,
-  user: Pick<UserRow, "id" | "email">,
+  user: Pick<UserRow, "id" | "email" | "legacyId">,
   who: Deactivator,
 ): Promise<void> {
   const now = new Date();
@@ -103,7 +108,14 @@ function accountChangeWrites(
       db,
       meta,
       "user.updated",
-      { user_id: user.id, email: user.email, username: user.username, name: user.name, changed },
+      {
+        user_id: user.id,
+        email: user.email,
+        username: user.username,
+        name: user.name,
+        changed,
+        ...legacyIdOf(user),
+      },
       now,
     ),
   ];

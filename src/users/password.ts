@@ -22,7 +22,7 @@ import { ApiError, fieldError } from "../errors";
 import { commit, outboxEvent } from "../events/outbox";
 import { denySessions, revokeSessions } from "../sessions/sessions";
 import { accountMail } from "./account-mail";
-import { activeUser } from "./user-object";
+import { activeUser, legacyIdOf } from "./user-object";
 
 type Statement = BatchItem<"sqlite">;
 
@@ -41,7 +41,7 @@ interface PasswordChange {
 /** Writes a new password and everything it implies, then denies the sessions it ended. */
 async function setPassword(
   { db, kv, config, meta }: Scope,
-  user: Pick<UserRow, "id" | "email" | "name">,
+  user: Pick<UserRow, "id" | "email" | "name" | "legacyId">,
   password: string,
   change: PasswordChange,
   now: Date,
@@ -70,7 +70,13 @@ async function setPassword(
       db,
       meta,
       "user.password_changed",
-      { user_id: user.id, email: user.email, name: user.name, reason: change.reason },
+      {
+        user_id: user.id,
+        email: user.email,
+        name: user.name,
+        reason: change.reason,
+        ...legacyIdOf(user),
+      },
       now,
     ),
   ]);

@@ -17,7 +17,13 @@ import { activeUserPreferences, preferencesChange } from "../preferences/update"
 import { deactivation } from "./account";
 import { accountMail } from "./account-mail";
 import { usernameKey, withoutConflict } from "./identity";
-import { activeUser, toUserObject, type UserObject, type UserWithPreferences } from "./user-object";
+import {
+  activeUser,
+  legacyIdOf,
+  toUserObject,
+  type UserObject,
+  type UserWithPreferences,
+} from "./user-object";
 
 export interface ProfileInput {
   email?: string | undefined;
@@ -111,7 +117,14 @@ async function userWrites(
       db,
       meta,
       "user.updated",
-      { user_id: user.id, email: next.email, username: next.username, name: next.name, changed },
+      {
+        user_id: user.id,
+        email: next.email,
+        username: next.username,
+        name: next.name,
+        changed,
+        ...legacyIdOf(user),
+      },
       now,
     ),
     ...(set.email !== undefined

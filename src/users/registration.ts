@@ -35,6 +35,7 @@ export type Registered = { kind: "signed_in"; pair: TokenPair } | { kind: "pendi
 async function newAccount({ db, config, meta }: Scope, input: Registration, now: Date) {
   const user: UserRow = {
     id: crypto.randomUUID(),
+    legacyId: null,
     email: input.email,
     username: input.username ?? null,
     usernameKey: usernameKey(input.username ?? null),

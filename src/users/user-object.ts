@@ -83,3 +83,8 @@ export async function activeUser(db: Db, userId: string): Promise<UserWithPrefer
   if (!row) throw new ApiError("invalid_token", "User not found or inactive");
   return row;
 }
+
+/** `legacy_id` for the events about a user, when it was imported with one. */
+export function legacyIdOf(user: Pick<UserRow, "legacyId">): { legacy_id?: number } {
+  return user.legacyId === null ? {} : { legacy_id: user.legacyId };
+}

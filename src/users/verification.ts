@@ -16,6 +16,7 @@ import { users } from "../db/schema";
 import { ApiError } from "../errors";
 import { commit, outboxEvent } from "../events/outbox";
 import { accountMail } from "./account-mail";
+import { legacyIdOf } from "./user-object";
 
 export async function verifyEmail({ db, meta }: Scope, token: string): Promise<void> {
   const now = new Date();
@@ -43,6 +44,7 @@ export async function verifyEmail({ db, meta }: Scope, token: string): Promise<v
                 username: user.username,
                 name: user.name,
                 changed: ["email_verified"],
+                ...legacyIdOf(user),
               },
               now,
             ),

@@ -6,13 +6,13 @@ import { ApiError } from "../../errors";
 import { notificationTargets } from "../../push/targets";
 import { validateAccessToken } from "../../sessions/validation";
 import { userById } from "../../users/lookups";
-import { userIdParam } from "../lookups/lookups.handlers";
+import { lookupUserId } from "../lookups/lookups.handlers";
 import type * as routes from "./siblings.routes";
 
 const userNotFound = () => new ApiError("not_found", "User not found");
 
 export const gatewayUser: RouteHandler<typeof routes.gatewayUser, AppEnv> = async (c) => {
-  const id = userIdParam(c.req.valid("param").id);
+  const id = await lookupUserId(c, c.req.valid("param").id);
   await authorizeUserAccess(c, id, { services: true });
   const user = await userById(c.get("db"), id);
   if (!user) throw userNotFound();
@@ -26,7 +26,7 @@ export const gatewayUser: RouteHandler<typeof routes.gatewayUser, AppEnv> = asyn
 export const gatewayPreferences: RouteHandler<typeof routes.gatewayPreferences, AppEnv> = async (
   c,
 ) => {
-  const id = userIdParam(c.req.valid("param").id);
+  const id = await lookupUserId(c, c.req.valid("param").id);
   const targets = await notificationTargets(c.get("db"), c.env.KV, id);
   if (!targets) throw userNotFound();
   return c.json(

@@ -238,3 +238,30 @@ export const pushToken = createRoute({
     ...errorResponses("not_found", ...auth),
   },
 });
+
+export const byLegacyId = createRoute({
+  method: "get",
+  path: "/users/by-legacy-id/{legacy_id}",
+  tags: tags("Service lookups"),
+  summary: "One user by the integer id they had in a replaced Django service (services)",
+  description:
+    "For users imported with an integer primary key (`legacy_id`). The other service lookups " +
+    "(`/users/{id}/`, its preferences, contact and push token) accept that integer in place of " +
+    "the UUID too.",
+  security: serviceKey,
+  middleware: [requireService] as const,
+  request: {
+    params: z.object({
+      legacy_id: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(Number.MAX_SAFE_INTEGER)
+        .openapi({ param: { name: "legacy_id", in: "path" }, example: 42 }),
+    }),
+  },
+  responses: {
+    200: jsonContent(envelope(UserSchema), "The user"),
+    ...errorResponses("validation_failed", "not_found", ...auth),
+  },
+});
