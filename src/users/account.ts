@@ -16,6 +16,7 @@ import {
   selectUserWithPreferences,
   toUserObject,
   type UserObject,
+  userUpdated,
 } from "./user-object";
 
 type Deactivator = { reason: "self"; by: null } | { reason: "admin"; by: string | null };
@@ -104,20 +105,7 @@ function accountChangeWrites(
           }),
         ]
       : []),
-    outboxEvent(
-      db,
-      meta,
-      "user.updated",
-      {
-        user_id: user.id,
-        email: user.email,
-        username: user.username,
-        name: user.name,
-        changed,
-        ...legacyIdOf(user),
-      },
-      now,
-    ),
+    userUpdated(db, meta, user, changed, now),
   ];
 }
 

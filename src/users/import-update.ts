@@ -8,14 +8,14 @@ import type { Scope } from "../app-env";
 import { auditEntry } from "../audit/audit-log";
 import { classifyPasswordHash } from "../auth/passwords";
 import { preferences, pushTokens, sessions, type UserRow, users } from "../db/schema";
-import { commitAll, outboxEvent } from "../events/outbox";
+import { commitAll } from "../events/outbox";
 import { toPreferencesObject } from "../preferences/preferences";
 import { preferencesChange } from "../preferences/update";
 import { denySessions, revokeSessions } from "../sessions/sessions";
 import { usernameKey } from "./identity";
 import type { UpdatableField } from "./import-fields";
 import { type ImportUser, importedDevices, storedPassword } from "./import-rows";
-import { legacyIdOf } from "./user-object";
+import { userUpdated } from "./user-object";
 
 /** The user columns an update may set, with the names of what changed. */
 function userChanges(existing: UserRow, row: ImportUser, allowed: Set<UpdatableField>) {
@@ -146,20 +146,7 @@ export async function updateImported(
       metadata: { changed, ...(row.source ? { source: row.source } : {}) },
       at: now,
     }),
-    outboxEvent(
-      db,
-      meta,
-      "user.updated",
-      {
-        user_id: existing.id,
-        email: next.email,
-        username: next.username,
-        name: next.name,
-        changed,
-        ...legacyIdOf(next),
-      },
-      now,
-    ),
+    userUpdated(db, meta, next, changed, now),
   ]);
   if (revoke) {
     // Which sessions the revocation ended is not returned by commitAll; deny them all: a

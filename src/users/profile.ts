@@ -10,7 +10,7 @@ import { invalidateUnusedTokens } from "../auth/one-time-tokens";
 import { verifyPassword } from "../auth/passwords";
 import { type UserRow, users } from "../db/schema";
 import { fieldError } from "../errors";
-import { commit, commitAll, outboxEvent } from "../events/outbox";
+import { commit, commitAll } from "../events/outbox";
 import { writePreferencesCache } from "../preferences/cache";
 import { toPreferencesObject } from "../preferences/preferences";
 import { activeUserPreferences, preferencesChange } from "../preferences/update";
@@ -19,10 +19,10 @@ import { accountMail } from "./account-mail";
 import { usernameKey, withoutConflict } from "./identity";
 import {
   activeUser,
-  legacyIdOf,
   toUserObject,
   type UserObject,
   type UserWithPreferences,
+  userUpdated,
 } from "./user-object";
 
 export interface ProfileInput {
@@ -113,20 +113,7 @@ async function userWrites(
       metadata: { changed },
       at: now,
     }),
-    outboxEvent(
-      db,
-      meta,
-      "user.updated",
-      {
-        user_id: user.id,
-        email: next.email,
-        username: next.username,
-        name: next.name,
-        changed,
-        ...legacyIdOf(user),
-      },
-      now,
-    ),
+    userUpdated(db, meta, next, changed, now),
     ...(set.email !== undefined
       ? [
           auditEntry(db, meta, {

@@ -5,9 +5,11 @@
  */
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
+import type { RequestMeta } from "../app-env";
 import type { Db } from "../db/client";
 import { type PreferencesRow, preferences, ROLES, type UserRow, users } from "../db/schema";
 import { ApiError } from "../errors";
+import { outboxEvent } from "../events/outbox";
 
 export const UserObjectSchema = z.object({
   id: z.uuid(),
@@ -87,4 +89,28 @@ export async function activeUser(db: Db, userId: string): Promise<UserWithPrefer
 /** `legacy_id` for the events about a user, when it was imported with one. */
 export function legacyIdOf(user: Pick<UserRow, "legacyId">): { legacy_id?: number } {
   return user.legacyId === null ? {} : { legacy_id: user.legacyId };
+}
+
+/** The `user.updated` event of a change: the user as it is after it, and what changed. */
+export function userUpdated(
+  db: Db,
+  meta: Pick<RequestMeta, "correlationId">,
+  user: Pick<UserRow, "id" | "email" | "username" | "name" | "legacyId">,
+  changed: string[],
+  at: Date,
+) {
+  return outboxEvent(
+    db,
+    meta,
+    "user.updated",
+    {
+      user_id: user.id,
+      email: user.email,
+      username: user.username,
+      name: user.name,
+      changed,
+      ...legacyIdOf(user),
+    },
+    at,
+  );
 }

@@ -14,9 +14,9 @@ import {
 } from "../auth/one-time-tokens";
 import { users } from "../db/schema";
 import { ApiError } from "../errors";
-import { commit, outboxEvent } from "../events/outbox";
+import { commit } from "../events/outbox";
 import { accountMail } from "./account-mail";
-import { legacyIdOf } from "./user-object";
+import { userUpdated } from "./user-object";
 
 export async function verifyEmail({ db, meta }: Scope, token: string): Promise<void> {
   const now = new Date();
@@ -33,22 +33,7 @@ export async function verifyEmail({ db, meta }: Scope, token: string): Promise<v
         ),
       tokenUseAudit(db, meta, stored, "email_verified", now),
       ...(user.emailVerifiedAt === null
-        ? [
-            outboxEvent(
-              db,
-              meta,
-              "user.updated",
-              {
-                user_id: user.id,
-                email: user.email,
-                username: user.username,
-                name: user.name,
-                changed: ["email_verified"],
-                ...legacyIdOf(user),
-              },
-              now,
-            ),
-          ]
+        ? [userUpdated(db, meta, user, ["email_verified"], now)]
         : []),
     ]),
   );
