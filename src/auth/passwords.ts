@@ -96,7 +96,7 @@ function sameParams(a: Argon2Params, b: Argon2Params): boolean {
   );
 }
 
-/** The largest parameters PASSWORD_HASH_* accepts (src/config.ts): any hash we can have written. */
+/** The largest parameters PASSWORD_HASH_* accepts (src/config.ts): every hash we may have written. */
 const OWN_LIMITS: Argon2Params = { memoryKib: 131_072, iterations: 10, parallelism: 4 };
 
 function ownRefusal(written: boolean): string | undefined {

@@ -32,7 +32,7 @@ const timeZone = z
 /** The columns that are not preference fields. */
 const NOT_FIELDS = { user_id: true, updated_at: true } as const;
 
-/** What clients send (PUT, PATCH, registration): any subset of the fields. */
+/** What clients send (PUT, PATCH, registration): some or all of the fields. */
 export const PreferencesInputSchema = createInsertSchema(preferences, {
   quiet_hours_start: timeOfDay,
   quiet_hours_end: timeOfDay,
