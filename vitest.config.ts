@@ -112,6 +112,8 @@ export default defineConfig(async () => {
                 "REGISTER_IP",
                 "LOGIN_IP",
                 "LOGIN_ACCOUNT",
+                "LOGIN_ACCOUNT_CEILING",
+                "LOGIN_DEVICE",
                 "RESET_IP",
                 "RESET_EMAIL",
                 "VERIFY_RESEND_USER",

@@ -210,6 +210,8 @@ const configSchema = z
     RATE_LIMIT_REGISTER_IP: limitPolicy("5/3600"),
     RATE_LIMIT_LOGIN_IP: limitPolicy("30/300"),
     RATE_LIMIT_LOGIN_ACCOUNT: limitPolicy("10/300"),
+    RATE_LIMIT_LOGIN_ACCOUNT_CEILING: limitPolicy("300/3600"),
+    RATE_LIMIT_LOGIN_DEVICE: limitPolicy("10/300"),
     RATE_LIMIT_RESET_IP: limitPolicy("5/3600"),
     RATE_LIMIT_RESET_EMAIL: limitPolicy("3/3600"),
     RATE_LIMIT_VERIFY_RESEND_USER: limitPolicy("3/3600"),
@@ -254,7 +256,12 @@ const configSchema = z
       rateLimits: {
         "register-ip": env.RATE_LIMIT_REGISTER_IP,
         "login-ip": env.RATE_LIMIT_LOGIN_IP,
+        /** Password attempts on an account from one client network (login and re-authentication). */
         "login-account": env.RATE_LIMIT_LOGIN_ACCOUNT,
+        /** Password attempts on an account from all networks but proven devices. */
+        "login-ceiling": env.RATE_LIMIT_LOGIN_ACCOUNT_CEILING,
+        /** Password attempts on an account from one device that signed in to it before. */
+        "login-device": env.RATE_LIMIT_LOGIN_DEVICE,
         "reset-ip": env.RATE_LIMIT_RESET_IP,
         "reset-email": env.RATE_LIMIT_RESET_EMAIL,
         "resend-user": env.RATE_LIMIT_VERIFY_RESEND_USER,

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { PreferencesSchema } from "../src/preferences/preferences";
 import { ImportResultSchema } from "../src/routes/admin/admin.routes";
+import { LoginResultSchema } from "../src/routes/auth/auth.schemas";
 import {
   GatewayPreferencesSchema,
   GatewayUserSchema,
@@ -212,6 +213,7 @@ describe("examples", () => {
     const responses: Record<string, z.ZodType> = {
       User: UserSchema,
       TokenPair: TokenPairSchema,
+      LoginResult: LoginResultSchema,
       AuditEntry: AuditEntrySchema,
       PageMeta: PageMetaSchema,
       Preferences: PreferencesSchema,

@@ -187,65 +187,7 @@ describe("IPv6 clients are counted per /64", () => {
   });
 });
 
-describe("failed logins per account", () => {
-  const limits = { RATE_LIMIT_LOGIN_ACCOUNT: "3/300" };
-  const attempt = (email: string, password: string) =>
-    send(limits, newIp(), "POST", "/auth/login/", { email, password });
-
-  it("lock the account: after 3 failures even the right password gets 429, from any client", async () => {
-    const user = await register();
-    for (let i = 0; i < 3; i++)
-      expectError(await attempt(user.email, `wrong-${i}-pass`), 401, "invalid_credentials");
-    expectLimited(await attempt(user.email, PASSWORD), "login-account");
-    // Other accounts are not affected.
-    const other = await register();
-    expect((await attempt(other.email, PASSWORD)).status).toBe(200);
-  });
-
-  it("cannot be outrun by guesses sent in parallel from many clients", async () => {
-    const user = await register();
-    const statuses = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => attempt(user.email, `parallel-${i}-guess`)),
-    );
-    // Only three guesses get an answer about the password; the rest are refused unchecked.
-    expect(statuses.filter((r) => r.status === 401)).toHaveLength(3);
-    expect(statuses.filter((r) => r.status === 429)).toHaveLength(9);
-    expectLimited(await attempt(user.email, PASSWORD), "login-account");
-  });
-
-  it("are forgotten after a successful login", async () => {
-    const user = await register();
-    await attempt(user.email, "wrong-a-pass");
-    await attempt(user.email, "wrong-b-pass");
-    expect((await attempt(user.email, PASSWORD)).status).toBe(200);
-    await attempt(user.email, "wrong-c-pass");
-    await attempt(user.email, "wrong-d-pass");
-    expect((await attempt(user.email, PASSWORD)).status).toBe(200);
-  });
-
-  it("lock an unknown email exactly like a known one, so the lock reveals nothing", async () => {
-    const known = await register();
-    const unknown = uniqueEmail("ghost");
-    const known429 = [];
-    const unknown429 = [];
-    for (let i = 0; i < 4; i++) {
-      known429.push((await attempt(known.email, `wrong-${i}-pass`)).status);
-      unknown429.push((await attempt(unknown, `wrong-${i}-pass`)).status);
-    }
-    expect(known429).toEqual([401, 401, 401, 429]);
-    expect(unknown429).toEqual(known429);
-  });
-
-  it("unlock once the window passes", async () => {
-    const user = await register();
-    vi.useFakeTimers({ toFake: ["Date"] });
-    const start = Date.now();
-    for (let i = 0; i < 3; i++) await attempt(user.email, `wrong-${i}-pass`);
-    expectLimited(await attempt(user.email, PASSWORD), "login-account");
-    vi.setSystemTime(start + 301_000);
-    expect((await attempt(user.email, PASSWORD)).status).toBe(200);
-  });
-});
+// Failed logins per account and network, the ceiling and proven devices: test/lockout.test.ts.
 
 describe("per-email and per-user policies", () => {
   it("password reset: per email, answered alike for known and unknown emails", async () => {

@@ -27,6 +27,8 @@ const AUDIT_ACTIONS = [
   "role_changed",
   "imported",
   "import_updated",
+  "push_token_moved",
+  "reauthentication_failure",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

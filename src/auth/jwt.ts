@@ -18,6 +18,8 @@ import type { Role } from "../db/schema";
 import { ApiError } from "../errors";
 
 const ALGORITHM = "ES256";
+/** How far ahead of our clock a token's `iat` may be: clocks of signers and verifiers drift. */
+export const CLOCK_SKEW_SECONDS = 30;
 
 interface KeyMaterial {
   signingKey: CryptoKey;
@@ -134,11 +136,65 @@ async function verifyAccessTokenSignature(config: Config, token: string): Promis
     (role !== "user" && role !== "admin") ||
     typeof jti !== "string" ||
     typeof exp !== "number" ||
-    typeof iat !== "number"
+    typeof iat !== "number" ||
+    // A token "issued" in the future was not issued by us (or was, by a clock gone wrong): either
+    // way it would outlive the lifetime it claims.
+    iat > Math.floor(Date.now() / 1000) + CLOCK_SKEW_SECONDS
   ) {
     throw new ApiError("invalid_token", "Access token is invalid");
   }
   return { userId: sub, sid, email, role, jti, exp, iat };
+}
+
+/**
+ * Login-device proofs (OWASP's "device cookie"): handed to a client after it signed in to an
+ * account, so later logins from that device are counted apart from strangers' guesses and never
+ * locked out by them (src/rate-limit/attempts.ts). A JWT of its own type and audience, so neither
+ * this service nor another verifier of our access tokens takes it for one; it names the account
+ * only by the hash its rate limits use, and grants nothing else.
+ */
+export const DEVICE_PROOF_TTL_SECONDS = 180 * 24 * 60 * 60;
+const DEVICE_PROOF_TYPE = "login-device+jwt";
+const deviceAudience = (config: Config) => `${config.jwt.audience}:login-device`;
+
+export async function signDeviceProof(
+  config: Config,
+  account: string,
+  now: number = Date.now(),
+): Promise<string> {
+  const { signingKey } = await keys(config.jwt);
+  const iat = Math.floor(now / 1000);
+  return new SignJWT({ acct: account, token_type: "login_device" })
+    .setProtectedHeader({ alg: ALGORITHM, kid: config.jwt.signingKey.kid, typ: DEVICE_PROOF_TYPE })
+    .setIssuer(config.jwt.issuer)
+    .setAudience(deviceAudience(config))
+    .setJti(crypto.randomUUID())
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + DEVICE_PROOF_TTL_SECONDS)
+    .sign(signingKey);
+}
+
+/** The device's id if `token` is a valid proof for this account; otherwise null (never throws). */
+export async function verifyDeviceProof(
+  config: Config,
+  token: string,
+  account: string,
+): Promise<string | null> {
+  const { keySet } = await keys(config.jwt);
+  try {
+    const { payload } = await jwtVerify(token, keySet, {
+      algorithms: [ALGORITHM],
+      issuer: config.jwt.issuer,
+      audience: deviceAudience(config),
+      typ: DEVICE_PROOF_TYPE,
+      requiredClaims: ["jti", "exp", "iat"],
+    });
+    const fresh = (payload.iat ?? 0) <= Math.floor(Date.now() / 1000) + CLOCK_SKEW_SECONDS;
+    const ok = payload.token_type === "login_device" && payload.acct === account && fresh;
+    return ok && typeof payload.jti === "string" ? payload.jti : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The public keys, as served at /.well-known/jwks.json. */

@@ -178,3 +178,15 @@ export function spendPasswordWork(password: string, params: Argon2Params): void 
   const { memoryKib: m, iterations: t, parallelism: p } = params;
   argon2id.verify(`$argon2id$v=19$m=${m},t=${t},p=${p}$${DUMMY_SALT}$${DUMMY_HASH}`, password);
 }
+
+/**
+ * The guessing budget a password check spends from: login and every re-authentication (change
+ * password, email change, later step-ups) share one per account. The HTTP layer builds it
+ * (src/rate-limit/attempts.ts); the domain only calls it around its check.
+ */
+export interface PasswordAttempts {
+  /** Counts this attempt on the account before the password is checked; throws the 429 if over. */
+  begin(email: string): Promise<void>;
+  /** The password was right: this client's failures are forgotten and its attempt refunded. */
+  succeeded(): Promise<void>;
+}

@@ -1,7 +1,8 @@
 /**
  * Request bodies of writes: at most 64 KiB (413), JSON only (415), well-formed (400 `invalid_json`),
- * no `__proto__` key at any depth and no number out of range (400). Checked once here, before any route, so every endpoint answers the same way — including the ones
- * whose body is optional.
+ * within the shape limits below, with no `__proto__` key at any depth and no number out of range
+ * (400). Checked once here, before any route, so every endpoint answers the same way — including
+ * the ones whose body is optional.
  */
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
@@ -67,6 +68,9 @@ export const jsonBody = createMiddleware<AppEnv>(async (c, next) => {
   if (!isJson) {
     throw new ApiError("unsupported_media_type", "Request body must be application/json");
   }
+  if (nestingDepth(text) > JSON_LIMITS.depth) {
+    throw shapeError("non_field_errors", `JSON may nest at most ${JSON_LIMITS.depth} levels deep.`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -88,20 +92,76 @@ export const jsonBody = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /**
- * What no route accepts anywhere in a body, each with its dotted path: a `__proto__` key (refused,
- * not silently dropped, so nothing a client sent is quietly lost), and numbers JSON can write but
- * not hold (`1e400` parses as Infinity).
+ * The shape limits of any JSON body. No route needs more (the widest is a batch of push requests
+ * or import rows, a few hundred items); anything beyond is refused before it reaches a validator,
+ * so no input can make recursive code (zod, JSON.stringify, our own) run out of stack.
  */
-function refusedValues(value: unknown, path = ""): [string, string[]][] {
-  const at = (key: string | number) => (path ? `${path}.${key}` : String(key));
-  if (typeof value === "number" && !Number.isFinite(value)) {
-    return [[path || "non_field_errors", ["Number is out of range."]]];
+export const JSON_LIMITS = { depth: 32, keys: 1_000, arrayLength: 10_000 } as const;
+
+function shapeError(field: string, message: string) {
+  return new ApiError("validation_failed", "Validation failed", {
+    details: { [field]: [message] },
+  });
+}
+
+/**
+ * The deepest nesting of a JSON text, read off its brackets outside strings: one pass, no
+ * recursion, before JSON.parse builds anything.
+ */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c)
+        i++; // a backslash escapes the next character
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x7b || ch === 0x5b) deepest = Math.max(deepest, ++depth);
+    else if (ch === 0x7d || ch === 0x5d) depth--;
   }
-  if (Array.isArray(value)) return value.flatMap((item, i) => refusedValues(item, at(i)));
-  if (value === null || typeof value !== "object") return [];
-  return Object.keys(value).flatMap((key): [string, string[]][] =>
-    key === PROTO_KEY
-      ? [[at(key), ["This key is not allowed."]]]
-      : refusedValues((value as Record<string, unknown>)[key], at(key)),
-  );
+  return deepest;
+}
+
+/**
+ * What no route accepts anywhere in a body, each with its dotted path: a `__proto__` key (refused,
+ * not silently dropped, so nothing a client sent is quietly lost), numbers JSON can write but not
+ * hold (`1e400` parses as Infinity), and objects or arrays wider than JSON_LIMITS. An explicit
+ * stack, not recursion: the depth is already bounded, but the walk must not depend on it.
+ */
+function refusedValues(root: unknown): [string, string[]][] {
+  const refused: [string, string[]][] = [];
+  const pending: { value: unknown; path: string }[] = [{ value: root, path: "" }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { value, path } = next;
+    const at = (key: string | number) => (path ? `${path}.${key}` : String(key));
+    if (typeof value === "number" && !Number.isFinite(value)) {
+      refused.push([path || "non_field_errors", ["Number is out of range."]]);
+    } else if (Array.isArray(value)) {
+      if (value.length > JSON_LIMITS.arrayLength) {
+        throw shapeError(
+          path || "non_field_errors",
+          `Arrays may hold at most ${JSON_LIMITS.arrayLength} items.`,
+        );
+      }
+      value.forEach((item, i) => {
+        pending.push({ value: item, path: at(i) });
+      });
+    } else if (value !== null && typeof value === "object") {
+      const keys = Object.keys(value);
+      if (keys.length > JSON_LIMITS.keys) {
+        throw shapeError(
+          path || "non_field_errors",
+          `Objects may hold at most ${JSON_LIMITS.keys} keys.`,
+        );
+      }
+      for (const key of keys) {
+        if (key === PROTO_KEY) refused.push([at(key), ["This key is not allowed."]]);
+        else pending.push({ value: (value as Record<string, unknown>)[key], path: at(key) });
+      }
+    }
+  }
+  return refused.reverse();
 }

@@ -6,6 +6,7 @@
  */
 import { and, eq, ne, or, type SQL } from "drizzle-orm";
 import type { RequestMeta, Scope } from "../app-env";
+import { auditEntry } from "../audit/audit-log";
 import type { Db } from "../db/client";
 import { uniqueViolation } from "../db/errors";
 import { type PushTokenRow, pushTokens } from "../db/schema";
@@ -56,17 +57,18 @@ export function removedEvent(
 
 /**
  * The statements that take a token value away from whichever other row holds it (another user's
- * device, or another of this user's), announcing the removal.
+ * device, or another of this user's), announcing the removal. A previous owner on another account
+ * is told twice: by `push_token.removed` (reason "moved", which the email or push service can turn
+ * into a notice) and by an entry in their own audit trail — which never names the new account.
  */
 async function releaseToken(
   db: Db,
   meta: RequestMeta,
   value: string,
-  keepId: string | null,
+  next: Pick<PushTokenRow, "id" | "userId">,
   at: Date,
 ) {
-  const conditions: SQL[] = [eq(pushTokens.token, value)];
-  if (keepId) conditions.push(ne(pushTokens.id, keepId));
+  const conditions: SQL[] = [eq(pushTokens.token, value), ne(pushTokens.id, next.id)];
   const holders = await db
     .select()
     .from(pushTokens)
@@ -74,6 +76,21 @@ async function releaseToken(
   return holders.flatMap((holder) => [
     db.delete(pushTokens).where(eq(pushTokens.id, holder.id)),
     removedEvent(db, meta, holder, "moved", at),
+    ...(holder.userId !== next.userId
+      ? [
+          auditEntry(db, meta, {
+            userId: holder.userId,
+            action: "push_token_moved",
+            metadata: {
+              push_token_id: holder.id,
+              platform: holder.platform,
+              device_name: holder.deviceName,
+              to: "another_account",
+            },
+            at,
+          }),
+        ]
+      : []),
   ]);
 }
 
@@ -118,7 +135,7 @@ async function saveDevice(
   const now = next.updatedAt;
   // Releasing the token from its old holder comes first: the value is unique.
   const release =
-    next.token !== current?.token ? await releaseToken(db, meta, next.token, next.id, now) : [];
+    next.token !== current?.token ? await releaseToken(db, meta, next.token, next, now) : [];
   const events = [];
   if (current?.isActive && !next.isActive) {
     events.push(removedEvent(db, meta, next, "deactivated", now));

@@ -12,6 +12,7 @@ import { sha256Hex } from "../auth/tokens";
 import type { Config } from "../config";
 import { ApiError } from "../errors";
 import { errorDetail, log } from "../logging";
+import { normalizeEmail } from "../users/identity";
 import type { LimitState } from "./rate-limiter";
 
 export type PolicyName = keyof Config["rateLimits"];
@@ -44,7 +45,7 @@ export function clientNetwork(ip: string | null): string {
 
 /** A subject that may be personal (an email) becomes a hash before it names anything. */
 export async function emailSubject(email: string): Promise<string> {
-  return sha256Hex(email.trim().toLowerCase());
+  return sha256Hex(normalizeEmail(email));
 }
 
 /** Longer than this, the limiter counts as unreachable (a hung call must not hang logins). */
@@ -54,6 +55,7 @@ async function hit(
   c: Context<AppEnv>,
   policy: PolicyName,
   subject: string,
+  now = Date.now(),
 ): Promise<LimitState | null> {
   const rule = c.get("config").rateLimits[policy];
   if (!rule) return null;
@@ -64,10 +66,7 @@ async function hit(
       timer = setTimeout(() => reject(new Error("rate limiter timed out")), LIMITER_TIMEOUT_MS);
     });
     try {
-      return await Promise.race([
-        stub.hit(rule.limit, rule.windowSeconds * 1000, Date.now()),
-        timeout,
-      ]);
+      return await Promise.race([stub.hit(rule.limit, rule.windowSeconds * 1000, now), timeout]);
     } finally {
       if (timer !== undefined) clearTimeout(timer);
     }
@@ -112,6 +111,55 @@ export async function enforce(
   if (!state) return;
   if (!state.allowed) throw limited(c, policy, state);
   describe(c, policy, state);
+}
+
+/** One request counted against several policies; `undo` takes it back from one of them. */
+export interface Counted {
+  undo(policy: PolicyName, subject: string): Promise<void>;
+}
+
+/**
+ * Counts this request against several policies at once (the calls run concurrently). If any
+ * refuses it, the others take it back — a refused request is no attempt, and must not use up
+ * another policy's window — and the 429 waits for the latest of the refusals.
+ */
+export async function enforceAll(
+  c: Context<AppEnv>,
+  checks: [policy: PolicyName, subject: string][],
+): Promise<Counted> {
+  const now = Date.now();
+  const states = await Promise.all(checks.map(([policy, subject]) => hit(c, policy, subject, now)));
+  const counted: Counted = { undo: (policy, subject) => undo(c, policy, subject, now) };
+  const refused = checks.flatMap(([policy], i) => {
+    const state = states[i];
+    return state && !state.allowed ? [{ policy, state }] : [];
+  });
+  if (refused.length === 0) {
+    checks.forEach(([policy], i) => {
+      const state = states[i];
+      if (state) describe(c, policy, state);
+    });
+    return counted;
+  }
+  await Promise.all(
+    checks.map(([policy, subject], i) =>
+      states[i]?.allowed ? counted.undo(policy, subject) : undefined,
+    ),
+  );
+  const latest = refused.reduce((a, b) =>
+    b.state.retryAfterSeconds > a.state.retryAfterSeconds ? b : a,
+  );
+  for (const other of refused) if (other !== latest) describe(c, other.policy, other.state);
+  throw limited(c, latest.policy, latest.state);
+}
+
+async function undo(c: Context<AppEnv>, policy: PolicyName, subject: string, at: number) {
+  if (!c.get("config").rateLimits[policy]) return;
+  try {
+    await c.env.RATE_LIMITER.getByName(`${policy}:${subject}`).undo(at);
+  } catch (err) {
+    log("warn", "rate_limiter_unavailable", { policy, detail: errorDetail(err) });
+  }
 }
 
 /** Clears a subject's count (e.g. failed logins, after a successful one). */

@@ -43,6 +43,18 @@ export class RateLimiter extends DurableObject<Env> {
     return counted;
   }
 
+  /**
+   * Takes back one request counted at `at` (a hit another policy refused, or a login attempt that
+   * turned out right): it was no guess, and must not use up the window.
+   */
+  async undo(at: number): Promise<void> {
+    this.ensureTable();
+    this.ctx.storage.sql.exec(
+      "DELETE FROM hits WHERE rowid = (SELECT rowid FROM hits WHERE at = ? LIMIT 1)",
+      at,
+    );
+  }
+
   /** Forgets every counted request (e.g. failed logins, after a successful one). */
   async reset(): Promise<void> {
     await this.forget();
@@ -59,11 +71,15 @@ export class RateLimiter extends DurableObject<Env> {
     this.tableReady = false;
   }
 
-  private state(limit: number, windowMs: number, now: number, counted = false): LimitState {
+  private ensureTable() {
     if (!this.tableReady) {
       this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS hits (at INTEGER NOT NULL)");
       this.tableReady = true;
     }
+  }
+
+  private state(limit: number, windowMs: number, now: number, counted = false): LimitState {
+    this.ensureTable();
     const sql = this.ctx.storage.sql;
     sql.exec("DELETE FROM hits WHERE at <= ?", now - windowMs);
     const row = sql

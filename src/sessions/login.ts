@@ -6,7 +6,12 @@
 import { and, eq } from "drizzle-orm";
 import type { Scope } from "../app-env";
 import { auditEntry } from "../audit/audit-log";
-import { hashPassword, spendPasswordWork, verifyPassword } from "../auth/passwords";
+import {
+  hashPassword,
+  type PasswordAttempts,
+  spendPasswordWork,
+  verifyPassword,
+} from "../auth/passwords";
 import { users } from "../db/schema";
 import { ApiError } from "../errors";
 import { commit } from "../events/outbox";
@@ -15,17 +20,18 @@ import { newSession } from "./sessions";
 import { type TokenPair, tokenPair } from "./token-pair";
 
 /**
- * Checks the credentials and opens a session. `onRightPassword` runs as soon as the password is
- * known to be right (before the email-verification check), for the caller's lockout to forget the
- * failures: whatever follows, this was no guess.
+ * Checks the credentials and opens a session. The attempt is counted on `attempts` before the
+ * password is checked, and reported right as soon as it is known to be (before the
+ * email-verification check): whatever follows, this was no guess.
  */
 export async function logIn(
   scope: Scope,
   credentials: { email: string; password: string },
-  onRightPassword: () => Promise<void>,
+  attempts: PasswordAttempts,
 ): Promise<TokenPair> {
   const { db, config, meta } = scope;
   const { email, password } = credentials;
+  await attempts.begin(email);
   const [found] = await selectUserWithPreferences(db).where(eq(users.email, email)).limit(1);
   // Every path does exactly one password-hash computation.
   let check = { ok: false, needsRehash: false };
@@ -45,7 +51,7 @@ export async function logIn(
   }
 
   const { user } = found;
-  await onRightPassword();
+  await attempts.succeeded();
   if (config.requireEmailVerification && user.emailVerifiedAt === null) {
     // Only reachable with the right password, so it reveals nothing about who has an account.
     await auditEntry(db, meta, {

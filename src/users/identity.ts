@@ -5,9 +5,12 @@
 import { uniqueViolation } from "../db/errors";
 import { ApiError } from "../errors";
 
-/** The stored form of an email address. */
+/**
+ * The stored form of an email address: ASCII letters lower-cased, nothing else folded — so a
+ * non-ASCII look-alike (the Kelvin sign U+212A for "k") never matches a stored address.
+ */
 export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return email.trim().replace(/[A-Z]/g, (ch) => ch.toLowerCase());
 }
 
 /**

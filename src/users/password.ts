@@ -15,13 +15,14 @@ import {
   tokenOwner,
   tokenUseAudit,
 } from "../auth/one-time-tokens";
-import { hashPassword, passwordPolicyErrors, verifyPassword } from "../auth/passwords";
+import { hashPassword, type PasswordAttempts, passwordPolicyErrors } from "../auth/passwords";
 import { randomToken, sha256Hex } from "../auth/tokens";
 import { type UserRow, users } from "../db/schema";
-import { ApiError, fieldError } from "../errors";
+import { ApiError } from "../errors";
 import { commit, outboxEvent } from "../events/outbox";
 import { denySessions, revokeSessions } from "../sessions/sessions";
 import { accountMail } from "./account-mail";
+import { reauthenticate } from "./reauthentication";
 import { activeUser, legacyIdOf } from "./user-object";
 
 type Statement = BatchItem<"sqlite">;
@@ -94,21 +95,23 @@ function checkPolicy(field: string, password: string, user: UserRow, extra: stri
   }
 }
 
-/** A signed-in user's change, knowing the old password; this session stays signed in. */
+/**
+ * A signed-in user's change, knowing the old password (a re-authentication, counted like a login);
+ * this session stays signed in.
+ */
 export async function changePassword(
   scope: Scope,
   session: { userId: string; sid: string },
   body: { old_password: string; new_password: string },
+  attempts: PasswordAttempts,
 ): Promise<void> {
-  const { db, config, meta } = scope;
+  const { db, meta } = scope;
   const { user } = await activeUser(db, session.userId);
-  const check = await verifyPassword(user.passwordHash, body.old_password, config.passwordHash);
-  if (!check.ok) {
-    throw fieldError(
-      "old_password",
-      "Your old password was entered incorrectly. Please enter it again.",
-    );
-  }
+  await reauthenticate(scope, user, body.old_password, attempts, {
+    field: "old_password",
+    message: "Your old password was entered incorrectly. Please enter it again.",
+    purpose: "password_change",
+  });
   checkPolicy(
     "new_password",
     body.new_password,

@@ -7,7 +7,7 @@ import { eq } from "drizzle-orm";
 import type { Scope } from "../app-env";
 import { auditEntry } from "../audit/audit-log";
 import { invalidateUnusedTokens } from "../auth/one-time-tokens";
-import { verifyPassword } from "../auth/passwords";
+import type { PasswordAttempts } from "../auth/passwords";
 import { type UserRow, users } from "../db/schema";
 import { fieldError } from "../errors";
 import { commit, commitAll } from "../events/outbox";
@@ -17,6 +17,7 @@ import { activeUserPreferences, preferencesChange } from "../preferences/update"
 import { deactivation } from "./account";
 import { accountMail } from "./account-mail";
 import { usernameKey, withoutConflict } from "./identity";
+import { reauthenticate } from "./reauthentication";
 import {
   activeUser,
   toUserObject,
@@ -79,17 +80,24 @@ function profileChanges(current: UserWithPreferences, input: ProfileInput, repla
   return { set, switches, changed };
 }
 
-/** Changing the address that receives password resets needs the current password. */
-async function checkCurrentPassword(scope: Scope, user: UserRow, input: ProfileInput) {
+/**
+ * Changing the address that receives password resets needs the current password: a
+ * re-authentication, counted like a login.
+ */
+async function checkCurrentPassword(
+  scope: Scope,
+  user: UserRow,
+  input: ProfileInput,
+  attempts: PasswordAttempts,
+) {
   if (input.current_password === undefined) {
     throw fieldError("current_password", "This field is required to change the email address.");
   }
-  const check = await verifyPassword(
-    user.passwordHash,
-    input.current_password,
-    scope.config.passwordHash,
-  );
-  if (!check.ok) throw fieldError("current_password", "Password is incorrect.");
+  await reauthenticate(scope, user, input.current_password, attempts, {
+    field: "current_password",
+    message: "Password is incorrect.",
+    purpose: "email_change",
+  });
 }
 
 /** The user-row writes of a change: the row, its audit and event, and an email change's mail. */
@@ -137,13 +145,14 @@ export async function updateProfile(
   userId: string,
   input: ProfileInput,
   replace: boolean,
+  attempts: PasswordAttempts,
 ): Promise<UserObject> {
   const { db, kv, meta } = scope;
   const current = await activeUser(db, userId);
   const { user } = current;
   const changes = profileChanges(current, input, replace);
   if (changes.changed.length === 0) return toUserObject(current);
-  if (changes.set.email !== undefined) await checkCurrentPassword(scope, user, input);
+  if (changes.set.email !== undefined) await checkCurrentPassword(scope, user, input, attempts);
 
   const now = new Date();
   const next: UserRow = { ...user, ...changes.set, updatedAt: now };

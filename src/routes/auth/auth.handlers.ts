@@ -1,8 +1,11 @@
 import type { RouteHandler } from "@hono/zod-openapi";
+import { getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../../app-env";
+import { DEVICE_PROOF_TTL_SECONDS, signDeviceProof } from "../../auth/jwt";
 import { ApiError } from "../../errors";
 import { scope } from "../../middleware/request-context";
-import { clear, emailSubject, enforce } from "../../rate-limit/limits";
+import { passwordAttempts } from "../../rate-limit/attempts";
+import { emailSubject } from "../../rate-limit/limits";
 import { logIn } from "../../sessions/login";
 import { rotateRefreshToken } from "../../sessions/refresh";
 import { endSessions } from "../../sessions/sessions";
@@ -10,17 +13,24 @@ import { tokenPair } from "../../sessions/token-pair";
 import { ok } from "../openapi";
 import type * as routes from "./auth.routes";
 
+/** The login-device proof as a cookie, for browsers (`__Host-login-device`). */
+const DEVICE_COOKIE = "login-device";
+
 export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
-  const credentials = c.req.valid("json");
-  // Failed logins are counted per account — per email, whether or not it has an account, so the
-  // lock says nothing about which emails exist — and a locked account answers 429 even to the
-  // right password until the window passes. The attempt is counted before the password is
-  // checked, in one atomic step, so parallel guesses cannot all slip in before the first failure
-  // is recorded; the right password clears the count.
-  const account = await emailSubject(credentials.email);
-  await enforce(c, "login-account", account);
-  const pair = await logIn(scope(c), credentials, () => clear(c, "login-account", account));
-  return c.json(ok("Login successful", pair), 200);
+  const { device_token, ...credentials } = c.req.valid("json");
+  // Counted per email, whether or not it has an account, so a 429 says nothing about which emails
+  // exist; how the counts are aimed is in src/rate-limit/attempts.ts.
+  const presented = device_token ?? getCookie(c, DEVICE_COOKIE, "host");
+  const pair = await logIn(scope(c), credentials, passwordAttempts(c, "login", presented));
+  // A fresh proof at every login: this device is known to this account from now on.
+  const proof = await signDeviceProof(c.get("config"), await emailSubject(credentials.email));
+  setCookie(c, DEVICE_COOKIE, proof, {
+    prefix: "host",
+    httpOnly: true,
+    sameSite: "Strict",
+    maxAge: DEVICE_PROOF_TTL_SECONDS,
+  });
+  return c.json(ok("Login successful", { ...pair, device_token: proof }), 200);
 };
 
 export const refresh: RouteHandler<typeof routes.refresh, AppEnv> = async (c) => {

@@ -9,6 +9,7 @@ import { tags } from "../tags";
 import { TokenPairSchema } from "../users/users.schemas";
 import {
   LoginBodySchema,
+  LoginResultSchema,
   LogoutBodySchema,
   LogoutResultSchema,
   PasswordResetBodySchema,
@@ -27,11 +28,15 @@ export const login = createRoute({
   summary: "Log in with email and password",
   description:
     "Opens a session. Unknown email, wrong password and deactivated account all answer the same " +
-    "401 `invalid_credentials`, after the same hashing work.",
-  middleware: [limitByClient("login-ip")] as const,
+    "401 `invalid_credentials`, after the same hashing work. Attempts are counted per account " +
+    "and client network, under a per-account ceiling; a client presenting the `device_token` " +
+    "of an earlier login to the account is counted on its own (README: Lockout).",
   request: { body: jsonRequest(LoginBodySchema) },
   responses: {
-    200: jsonContent(envelope(TokenPairSchema), "Logged in; the user and a token pair"),
+    200: jsonContent(
+      envelope(LoginResultSchema),
+      "Logged in; the user, a token pair and a login-device proof",
+    ),
     ...errorResponses(
       "validation_failed",
       "invalid_credentials",

@@ -5,16 +5,43 @@ import {
   emailField,
   newPasswordField,
   passwordConfirmationFields,
+  TokenPairSchema,
 } from "../users/users.schemas";
 
 export const LoginBodySchema = z
   .object({
     email: emailField,
     password: z.string().min(1).max(1024).openapi({ format: "password" }),
+    device_token: z
+      .string()
+      .max(2048)
+      .optional()
+      .openapi({
+        description:
+          "The `device_token` of an earlier login to this account from this device (browsers send " +
+          "the `__Host-login-device` cookie instead): this device's attempts are then counted on " +
+          "their own, and strangers' failed guesses never lock it out.",
+      }),
   })
   .openapi("LoginRequest", {
     example: { email: "ada@example.com", password: "correct horse battery staple" },
   });
+
+export const LoginResultSchema = TokenPairSchema.extend({
+  device_token: z.string().openapi({
+    description:
+      "Proof that this device signed in to this account: send it with later logins as " +
+      "`device_token` (it lasts 180 days; each login hands out a fresh one). Also set as the " +
+      "`__Host-login-device` cookie. It grants nothing else.",
+  }),
+}).openapi("LoginResult", {
+  example: {
+    user: examples.user,
+    ...examples.tokenPair,
+    device_token:
+      "eyJhbGciOiJFUzI1NiIsImtpZCI6ImtleS0yMDI2LTExIiwidHlwIjoibG9naW4tZGV2aWNlK2p3dCJ9…",
+  },
+});
 
 export const RefreshBodySchema = z
   .object({

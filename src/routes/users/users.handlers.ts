@@ -3,6 +3,7 @@ import type { AppEnv } from "../../app-env";
 import { listAuditEntries } from "../../audit/audit-log";
 import { authorizeUserAccess } from "../../auth/callers";
 import { scope } from "../../middleware/request-context";
+import { passwordAttempts } from "../../rate-limit/attempts";
 import { changePassword as changeOwnPassword } from "../../users/password";
 import { deactivateOwnAccount, updateProfile } from "../../users/profile";
 import { registerUser } from "../../users/registration";
@@ -33,12 +34,15 @@ export const putProfile: RouteHandler<typeof routes.profile.put, AppEnv> = async
   const body = c.req.valid("json");
   // Without `email`, the notification-platform service's partial PUT (users.schemas.ts).
   const replace = body.email !== undefined;
-  const user = await updateProfile(scope(c), c.get("auth").userId, body, replace);
+  const attempts = passwordAttempts(c, "reauthentication");
+  const user = await updateProfile(scope(c), c.get("auth").userId, body, replace, attempts);
   return c.json(ok("Profile updated", user), 200);
 };
 
 export const patchProfile: RouteHandler<typeof routes.profile.patch, AppEnv> = async (c) => {
-  const user = await updateProfile(scope(c), c.get("auth").userId, c.req.valid("json"), false);
+  const attempts = passwordAttempts(c, "reauthentication");
+  const body = c.req.valid("json");
+  const user = await updateProfile(scope(c), c.get("auth").userId, body, false, attempts);
   return c.json(ok("Profile updated", user), 200);
 };
 
@@ -48,7 +52,8 @@ export const deleteProfile: RouteHandler<typeof routes.profile.delete, AppEnv> =
 };
 
 export const changePassword: RouteHandler<typeof routes.changePassword, AppEnv> = async (c) => {
-  await changeOwnPassword(scope(c), c.get("auth"), c.req.valid("json"));
+  const attempts = passwordAttempts(c, "reauthentication");
+  await changeOwnPassword(scope(c), c.get("auth"), c.req.valid("json"), attempts);
   return c.json(ok("Password changed; other sessions were logged out", null), 200);
 };
 

@@ -20,6 +20,9 @@ export const UserSchema = UserObjectSchema.extend({
 export const emailField = z
   .string()
   .trim()
+  // Checked before any case folding: toLowerCase() would turn the Kelvin sign (U+212A) into an
+  // ASCII "k" and accept an address the client never wrote. Addresses are ASCII (as Django's are).
+  .regex(/^[\x20-\x7e]*$/, { error: "Enter a valid email address.", abort: true })
   .toLowerCase()
   .max(254, { error: "Ensure this field has no more than 254 characters." })
   .pipe(z.email({ error: "Enter a valid email address." }))
