@@ -29,8 +29,17 @@ export default {
       comment:
         "Only src/app.ts mounts src/routes/**; nothing else in src/ may depend on a route module. " +
         "Move what is shared out of src/routes/.",
-      from: { path: "^src/", pathNot: ["^src/routes/", "^src/app[.]ts$"] },
+      from: { path: "^src/", pathNot: ["^src/routes/", "^src/app[.]ts$", "^src/dev/routes[.]ts$"] },
       to: { path: "^src/routes/" },
+    },
+    {
+      name: "dev-tools-stay-local",
+      severity: "error",
+      comment:
+        "src/dev/ is the local stand-ins and the local entry that mounts them; nothing the " +
+        "production entry (src/index.ts) reaches may import it, so none of it is deployed.",
+      from: { path: "^src/", pathNot: ["^src/dev/"] },
+      to: { path: "^src/dev/" },
     },
   ],
   options: {

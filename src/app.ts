@@ -14,7 +14,7 @@ import packageJson from "../package.json";
 import type { AppEnv } from "./app-env";
 import { presentedService } from "./auth/callers";
 import { legacyCaller } from "./auth/legacy-callers";
-import { type Config, getConfig } from "./config";
+import { type Config, getCheckedConfig } from "./config";
 import { getDb } from "./db/client";
 import { ApiError, errorResponse, handleError } from "./errors";
 import { idempotency } from "./middleware/idempotency";
@@ -25,8 +25,8 @@ import { clientNetwork, enforce } from "./rate-limit/limits";
 import { adminRouter } from "./routes/admin/admin.index";
 import { authRouter } from "./routes/auth/auth.index";
 import { compatRouter, deprecatedPaths } from "./routes/compat/compat.index";
-import { devRouter } from "./routes/dev/dev.index";
 import { docsContentSecurityPolicy, docsRouter } from "./routes/docs/docs.index";
+import { isHealthPath, misconfiguredHealth } from "./routes/health/health.handlers";
 import { healthRouter } from "./routes/health/health.index";
 import { lookupsRouter } from "./routes/lookups/lookups.index";
 import { notificationsRouter } from "./routes/notifications/notifications.index";
@@ -41,9 +41,32 @@ import { wellKnownRouter } from "./routes/well-known/well-known.index";
 
 const API_BASE = "/api/v1";
 
+type Router = ReturnType<typeof createRouter>;
+
+/** Routes an entry adds to the app (the local stand-ins, src/dev/local.ts). */
+export interface AppExtension {
+  routers: Router[];
+  /** Whether they answer this request; where they do not, the document does not list them. */
+  enabled: (config: Config, url: string) => boolean;
+}
+
+/** The OpenAPI paths of a router's routes (`/users/:id` becomes `/users/{id}`). */
+function documentedPaths(router: Router): string[] {
+  return router.openAPIRegistry.definitions.flatMap((d) =>
+    d.type === "route" ? [d.route.path.replace(/:(\w+)/g, "{$1}")] : [],
+  );
+}
+
 /** The configuration and the database, the one way handlers reach them (`c.get`). */
 const config = createMiddleware<AppEnv>(async (c, next) => {
-  c.set("config", getConfig(c.env));
+  try {
+    c.set("config", await getCheckedConfig(c.env));
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "misconfigured" && isHealthPath(c.req.path)) {
+      return misconfiguredHealth(c);
+    }
+    throw err;
+  }
   c.set("db", getDb(c.env));
   await next();
 });
@@ -124,7 +147,7 @@ function routeMatchers(routes: { method: string; path: string }[]): RouteMatcher
     });
 }
 
-export function createApp() {
+export function createApp(extension?: AppExtension) {
   const app = createRouter();
 
   app.use("*", requestContext);
@@ -168,7 +191,7 @@ export function createApp() {
   app.route("/", compatRouter);
   app.route("/", healthRouter);
   app.route("/", wellKnownRouter);
-  app.route("/", devRouter);
+  for (const router of extension?.routers ?? []) app.route("/", router);
   app.route("/", docsRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
@@ -184,10 +207,18 @@ export function createApp() {
     description: "A key from SERVICE_KEYS; also accepted as `Authorization: Bearer <key>`.",
   });
 
-  // Built on first request from the registered routes, then kept for the isolate's life.
-  let document: ReturnType<typeof buildOpenApiDocument> | undefined;
+  // Built on first request from the registered routes, then kept for the isolate's life: one
+  // with the extension's routes, one without (where they do not answer).
+  const extensionPaths = new Set(extension?.routers.flatMap(documentedPaths));
+  const documents = new Map<boolean, ReturnType<typeof buildOpenApiDocument>>();
   app.get("/openapi.json", (c) => {
-    document ??= buildOpenApiDocument(app, packageJson.version);
+    const withExtension = extension?.enabled(c.get("config"), c.req.url) ?? false;
+    let document = documents.get(withExtension);
+    if (!document) {
+      const hidden = withExtension ? new Set<string>() : extensionPaths;
+      document = buildOpenApiDocument(app, packageJson.version, hidden);
+      documents.set(withExtension, document);
+    }
     return c.json(document, 200, { "Cache-Control": "public, max-age=300" });
   });
 

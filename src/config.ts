@@ -166,8 +166,50 @@ const text = (fallback: string) =>
     .optional()
     .transform((v) => v?.trim() || fallback);
 
+/**
+ * Secrets that are public knowledge: the local service key of wrangler.toml, `.dev.vars` and the
+ * README, and the test suite's. Production refuses them, and signing keys named as `npm start`
+ * and the tests name theirs (`dev-<date>`, `test-…`).
+ */
+const WELL_KNOWN_SERVICE_KEYS = new Set(["dev-service-key", "other-service-key"]);
+const DEV_KEY_ID = /^(dev|test)-/i;
+
+/** What production refuses that is fine locally: dev tools on, and keys everyone knows. */
+function productionRefusals(env: {
+  ENVIRONMENT: "production" | "local";
+  DEV_TOOLS: boolean;
+  SERVICE_KEYS: { name: string; key: string }[];
+  JWT_PRIVATE_KEY: { kid: string };
+  JWT_PUBLIC_KEYS?: { keys: { kid: string }[] } | undefined;
+}): [setting: string, message: string][] {
+  if (env.ENVIRONMENT !== "production") return [];
+  const refused: [string, string][] = [];
+  if (env.DEV_TOOLS) refused.push(["DEV_TOOLS", "must be off in production"]);
+  for (const { name, key } of env.SERVICE_KEYS) {
+    if (WELL_KNOWN_SERVICE_KEYS.has(key)) {
+      refused.push([
+        "SERVICE_KEYS",
+        `holds a well-known local key (for "${name}"); set a secret one`,
+      ]);
+    }
+  }
+  const kids = [env.JWT_PRIVATE_KEY.kid, ...(env.JWT_PUBLIC_KEYS?.keys ?? []).map((k) => k.kid)];
+  for (const kid of new Set(kids.filter((k) => DEV_KEY_ID.test(k)))) {
+    refused.push([
+      "JWT_PRIVATE_KEY",
+      `kid "${kid}" is a local or test key; make one with npm run keys:generate`,
+    ]);
+  }
+  return refused;
+}
+
 const configSchema = z
   .object({
+    /** "production" unless the configuration says otherwise: the strict checks are the default. */
+    ENVIRONMENT: z
+      .enum(["production", "local"], { error: 'must be "production" or "local"' })
+      .optional()
+      .transform((v) => v ?? "production"),
     ACCESS_TOKEN_LIFETIME_MINUTES: integer(15, 1, 24 * 60),
     REFRESH_TOKEN_LIFETIME_DAYS: integer(30, 1, 365),
     REFRESH_TOKEN_REUSE_GRACE_SECONDS: integer(10, 0, 300),
@@ -218,6 +260,11 @@ const configSchema = z
     RATE_LIMIT_GLOBAL_IP: limitPolicy("300/60"),
   })
   .transform((env, ctx) => {
+    const refused = productionRefusals(env);
+    for (const [setting, message] of refused) {
+      ctx.addIssue({ code: "custom", path: [setting], message });
+    }
+    if (refused.length > 0) return z.NEVER;
     const signing = env.JWT_PRIVATE_KEY;
     const { d: _secret, ...signingPublic } = signing;
     const publicKeys = env.JWT_PUBLIC_KEYS?.keys ?? [signingPublic];
@@ -231,6 +278,7 @@ const configSchema = z
       return z.NEVER;
     }
     return {
+      environment: env.ENVIRONMENT,
       accessTokenTtlSeconds: env.ACCESS_TOKEN_LIFETIME_MINUTES * 60,
       refreshTokenTtlSeconds: env.REFRESH_TOKEN_LIFETIME_DAYS * 24 * 60 * 60,
       refreshReuseGraceSeconds: env.REFRESH_TOKEN_REUSE_GRACE_SECONDS,
@@ -280,20 +328,92 @@ export type Config = z.output<typeof configSchema>;
 const parsed = new WeakMap<object, Config>();
 
 /**
+ * The configuration these settings make, or every problem with them, each naming its setting and
+ * never its value (some are secrets). `npm start` runs this too before it serves
+ * (scripts/check-config.ts, which bundles this file: hence @public).
+ * @public
+ */
+export function readConfig(
+  env: Record<string, unknown>,
+): { config: Config; problems?: never } | { config?: never; problems: string[] } {
+  const result = configSchema.safeParse(env);
+  if (result.success) return { config: result.data };
+  return {
+    problems: result.error.issues.map(
+      (issue) => `${issue.path.join(".") || "config"} ${issue.message}`,
+    ),
+  };
+}
+
+/**
  * The parsed configuration for these bindings. Throws ApiError `misconfigured` naming every bad
- * setting (values are never logged: some are secrets).
+ * setting in the log.
  */
 export function getConfig(env: Env): Config {
   const cached = parsed.get(env);
   if (cached) return cached;
-  const result = configSchema.safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map(
-      (issue) => `${issue.path.join(".") || "config"} ${issue.message}`,
-    );
+  const { config, problems } = readConfig(env as unknown as Record<string, unknown>);
+  if (!config) {
     log("error", "misconfigured", { settings: problems });
     throw new ApiError("misconfigured", "The service is misconfigured");
   }
-  parsed.set(env, result.data);
-  return result.data;
+  parsed.set(env, config);
+  return config;
+}
+
+/** By key material: configurations with the same keys (vars aside) share one check. */
+const keysChecked = new Map<string, Promise<void>>();
+
+/**
+ * The configuration, with its signing keys tried once per isolate: unusable key material is a
+ * `misconfigured` before any request does work, not a 500 halfway through one.
+ */
+export async function getCheckedConfig(env: Env): Promise<Config> {
+  const config = getConfig(env);
+  const material = JSON.stringify([config.jwt.signingKey, config.jwt.publicKeys]);
+  let checked = keysChecked.get(material);
+  if (!checked) {
+    checked = signingKeyProblems(config).then((problems) => {
+      if (problems.length === 0) return;
+      log("error", "misconfigured", { settings: problems });
+      throw new ApiError("misconfigured", "The service is misconfigured");
+    });
+    keysChecked.set(material, checked);
+  }
+  await checked;
+  return config;
+}
+
+/**
+ * What is wrong with the signing keys that their JSON shape does not show: coordinates off the
+ * curve, a private half that does not match its public one, bad base64. Imports the keys and signs
+ * and verifies once, with WebCrypto (the same in workerd and Node). Also run by `npm start`.
+ * @public
+ */
+export async function signingKeyProblems(config: Config): Promise<string[]> {
+  const algorithm = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+  const data = new TextEncoder().encode("user-service key check");
+  let signature: ArrayBuffer;
+  try {
+    const key = await crypto.subtle.importKey("jwk", config.jwt.signingKey, algorithm, false, [
+      "sign",
+    ]);
+    signature = await crypto.subtle.sign(algorithm, key, data);
+  } catch {
+    return ["JWT_PRIVATE_KEY is not a usable EC P-256 private key"];
+  }
+  const problems: string[] = [];
+  for (const jwk of config.jwt.publicKeys) {
+    try {
+      const { alg: _alg, use: _use, ...material } = jwk;
+      const key = await crypto.subtle.importKey("jwk", material, algorithm, false, ["verify"]);
+      const own = jwk.kid === config.jwt.signingKey.kid;
+      if (own && !(await crypto.subtle.verify(algorithm, key, signature, data))) {
+        problems.push(`JWT_PUBLIC_KEYS kid "${jwk.kid}" is not the public half of JWT_PRIVATE_KEY`);
+      }
+    } catch {
+      problems.push(`JWT_PUBLIC_KEYS kid "${jwk.kid}" is not a usable EC P-256 public key`);
+    }
+  }
+  return problems;
 }

@@ -1,31 +1,11 @@
 /**
- * Worker entry: HTTP (the Hono app), queue consumers and the cron, plus the Durable Object class
- * and the RPC entrypoint.
+ * The Worker as deployed (`npm run deploy`): HTTP, queue consumers and the cron, plus the Durable
+ * Object class and the RPC entrypoint. No local stand-in is imported here, so none is in the
+ * production bundle (test/e2e/production-bundle.e2e.ts checks the bundle itself).
  */
-import { createApp } from "./app";
-import { getDb } from "./db/client";
-import { dispatchQueue } from "./events/consumers";
-import { outboxQueues, redriveOutbox } from "./events/outbox";
-import { purgeExpired } from "./housekeeping";
-import { log } from "./logging";
+import { createWorker } from "./worker";
 
-const app = createApp();
-
-export default {
-  fetch: app.fetch,
-
-  async queue(batch, env, ctx) {
-    await dispatchQueue(batch, env, ctx);
-  },
-
-  async scheduled(controller, env) {
-    const db = getDb(env);
-    const now = new Date(controller.scheduledTime);
-    const republished = await redriveOutbox(db, outboxQueues(env), now);
-    const purged = await purgeExpired(db, now);
-    log("info", "housekeeping", { cron: controller.cron, republished, purged });
-  },
-} satisfies ExportedHandler<Env>;
+export default createWorker();
 
 export { RateLimiter } from "./rate-limit/rate-limiter";
 export { UserService } from "./rpc/user-service";

@@ -1,14 +1,12 @@
 /**
  * Every KV key, TTL and access in one place: nothing else calls `get`, `put`, `delete` or `list`
- * on the namespace. KV only holds derived or expiring data, never the truth: losing any of it is
+ * on the namespace — but for the local stand-ins' records, which live with them in src/dev/store.ts
+ * so the production bundle does not carry them. KV only holds derived or expiring data, never the truth: losing any of it is
  * harmless (a revoked session is revoked in D1 too; caches refill; replays run again).
  */
 
 /** KV refuses expirations shorter than 60 seconds. */
 const KV_MIN_TTL_SECONDS = 60;
-
-/** Inverted timestamp: KV lists keys lexicographically, so this makes listings newest first. */
-const newestFirst = (iso: string) => String(9_999_999_999_999 - Date.parse(iso)).padStart(13, "0");
 
 export const kvKeys = {
   /** Present while access tokens of a revoked session could still be unexpired. */
@@ -19,14 +17,6 @@ export const kvKeys = {
   preferences: (userId: string) => `preferences:${userId}`,
   /** The last transient error of a push request, for the dead-letter consumer to record. */
   pushRequestError: (notificationId: string) => `push-request-error:${notificationId}`,
-  /** Local push-delivery stand-in (DEV_TOOLS only): one key per job, newest first per user. */
-  devPushDeliveryPrefix: (userId: string) => `dev-push:${userId}:`,
-  devPushDelivery: (userId: string, createdAt: string, jobId: string) =>
-    `dev-push:${userId}:${newestFirst(createdAt)}:${jobId}`,
-  /** Local dev mailbox (DEV_TOOLS only): one key per event, listed by recipient, newest first. */
-  devMailboxPrefix: (email: string) => `dev-mailbox:${email}:`,
-  devMailboxMessage: (email: string, occurredAt: string, eventId: string) =>
-    `dev-mailbox:${email}:${newestFirst(occurredAt)}:${eventId}`,
   /** Read (never written) by the health check. */
   healthProbe: "health:probe",
 } as const;
@@ -44,9 +34,6 @@ export const IDEMPOTENCY_IN_FLIGHT_TTL_SECONDS = 60;
 
 /** Long enough to outlive every retry of a push request (see wrangler.toml max_retries). */
 const PUSH_ERROR_TTL_SECONDS = 24 * 60 * 60;
-
-/** Dev mailbox messages (and dev push deliveries) disappear after three days. */
-const DEV_MAILBOX_TTL_SECONDS = 3 * 24 * 60 * 60;
 
 /* Revoked sessions ------------------------------------------------------------------------- */
 
@@ -133,47 +120,6 @@ export function getPushRequestError(
   notificationId: string,
 ): Promise<string | null> {
   return kv.get(kvKeys.pushRequestError(notificationId));
-}
-
-/* Local stand-ins (DEV_TOOLS only) --------------------------------------------------------- */
-
-async function putDevRecord(kv: KVNamespace, key: string, value: unknown): Promise<void> {
-  await kv.put(key, JSON.stringify(value), { expirationTtl: DEV_MAILBOX_TTL_SECONDS });
-}
-
-async function listDevRecords<T>(kv: KVNamespace, prefix: string, limit: number): Promise<T[]> {
-  const listed = await kv.list({ prefix, limit });
-  const values = await Promise.all(listed.keys.map((key) => kv.get(key.name)));
-  return values.flatMap((value) => (value ? [JSON.parse(value) as T] : []));
-}
-
-/** Keyed by event id: a redelivered message overwrites itself instead of duplicating. */
-export function putDevMailboxMessage(
-  kv: KVNamespace,
-  event: { id: string; occurred_at: string },
-  email: string,
-): Promise<void> {
-  return putDevRecord(kv, kvKeys.devMailboxMessage(email, event.occurred_at, event.id), event);
-}
-
-export function listDevMailbox<T>(kv: KVNamespace, email: string, limit: number): Promise<T[]> {
-  return listDevRecords<T>(kv, kvKeys.devMailboxPrefix(email), limit);
-}
-
-/** Keyed by job id: a redelivered job overwrites itself. */
-export function putDevPushDelivery(
-  kv: KVNamespace,
-  job: { job_id: string; created_at: string; user: { id: string } },
-): Promise<void> {
-  return putDevRecord(kv, kvKeys.devPushDelivery(job.user.id, job.created_at, job.job_id), job);
-}
-
-export function listDevPushDeliveries<T>(
-  kv: KVNamespace,
-  userId: string,
-  limit: number,
-): Promise<T[]> {
-  return listDevRecords<T>(kv, kvKeys.devPushDeliveryPrefix(userId), limit);
 }
 
 /* Health ----------------------------------------------------------------------------------- */

@@ -6,6 +6,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { argon2id } from "../src/auth/passwords";
+import { devTools } from "../src/dev/extension";
 import { call, callWith, expectError, request } from "./helpers/api";
 import { PASSWORD } from "./helpers/users";
 
@@ -67,7 +68,7 @@ describe("benchmark hash POST /_dev/hash (DEV_TOOLS)", () => {
 
 describe("the OpenAPI document", () => {
   it("documents both routes", () => {
-    const doc = createApp().getOpenAPI31Document({
+    const doc = createApp(devTools).getOpenAPI31Document({
       openapi: "3.1.0",
       info: { title: "user-service", version: "test" },
     });

@@ -11,8 +11,8 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { refreshTokens, sessions } from "../src/db/schema";
+import worker from "../src/dev/local";
 import { SESSION_RETENTION_MS } from "../src/housekeeping";
-import worker from "../src/index";
 import { claims, db, register, sessionsFor } from "./helpers/users";
 
 afterEach(() => {

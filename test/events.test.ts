@@ -11,8 +11,9 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { outbox } from "../src/db/schema";
+import worker from "../src/dev/local";
+import { devMailboxConsumer } from "../src/dev/mailbox";
 import { anyEventSchema, EVENT_TYPES } from "../src/events/contracts";
-import { devMailboxConsumer } from "../src/events/dev-mailbox";
 import {
   OUTBOX_LEASE_MS,
   OUTBOX_MAX_ATTEMPTS,
@@ -21,7 +22,6 @@ import {
   REDRIVE_AFTER_MS,
   redriveOutbox,
 } from "../src/events/outbox";
-import worker from "../src/index";
 import { call, callWith, type Envelope, expectError, request } from "./helpers/api";
 import { mailbox, waitForMail } from "./helpers/mailbox";
 import { db, outboxFor, PASSWORD, type TokenPair, uniqueEmail } from "./helpers/users";

@@ -197,12 +197,26 @@ describe("logging", () => {
 });
 
 describe("configuration", () => {
+  it("answers /health with 503 misconfigured (a probe's 'not ready'), naming nothing", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    for (const path of ["http://localhost/health", "/health/"]) {
+      const res = await callWith({ JWT_PRIVATE_KEY: "not-json" }, request("GET", path));
+      expect(res.status, res.text).toBe(503);
+      expect(res.body).toEqual({
+        success: false,
+        message: "The service is misconfigured",
+        error: "misconfigured",
+        data: { status: "misconfigured", checks: null },
+      });
+    }
+  });
+
   it("answers 500 misconfigured and logs the name of a malformed secret", async () => {
     const errors: string[] = [];
     vi.spyOn(console, "error").mockImplementation((line: string) => {
       errors.push(line);
     });
-    const res = await callWith({ JWT_PRIVATE_KEY: "not-json" }, request("GET", "/health/"));
+    const res = await callWith({ JWT_PRIVATE_KEY: "not-json" }, request("GET", "/users/me/"));
     expectError(res, 500, "misconfigured");
     expect(res.text).not.toContain("JWT_PRIVATE_KEY");
     expect(errors.join("\n")).toContain("JWT_PRIVATE_KEY");
@@ -210,7 +224,7 @@ describe("configuration", () => {
 
   it("refuses a missing secret", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
-    const res = await callWith({ SERVICE_KEYS: undefined }, request("GET", "/health/"));
+    const res = await callWith({ SERVICE_KEYS: undefined }, request("GET", "/users/me/"));
     expectError(res, 500, "misconfigured");
   });
 
@@ -224,7 +238,7 @@ describe("configuration", () => {
     if (key) key.x = key.x.split("").reverse().join("");
     const res = await callWith(
       { JWT_PUBLIC_KEYS: JSON.stringify(other) },
-      request("GET", "/health/"),
+      request("GET", "/users/me/"),
     );
     expectError(res, 500, "misconfigured");
     expect(errors.join("\n")).toContain("JWT_PUBLIC_KEYS");
@@ -235,14 +249,17 @@ describe("configuration", () => {
     const privateKey = JSON.parse(env.JWT_PRIVATE_KEY) as Record<string, unknown>;
     const res = await callWith(
       { JWT_PUBLIC_KEYS: JSON.stringify({ keys: [privateKey] }) },
-      request("GET", "/health/"),
+      request("GET", "/users/me/"),
     );
     expectError(res, 500, "misconfigured");
   });
 
   it("refuses an out-of-range lifetime", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
-    const res = await callWith({ ACCESS_TOKEN_LIFETIME_MINUTES: "0" }, request("GET", "/health/"));
+    const res = await callWith(
+      { ACCESS_TOKEN_LIFETIME_MINUTES: "0" },
+      request("GET", "/users/me/"),
+    );
     expectError(res, 500, "misconfigured");
   });
 });

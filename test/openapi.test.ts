@@ -6,6 +6,7 @@
 import type { z } from "@hono/zod-openapi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
+import { devTools } from "../src/dev/extension";
 import { PreferencesSchema } from "../src/preferences/preferences";
 import { ImportResultSchema } from "../src/routes/admin/admin.routes";
 import { LoginResultSchema } from "../src/routes/auth/auth.schemas";
@@ -100,7 +101,7 @@ describe("the document", () => {
 
   it("documents every registered route, and every documented route exists", () => {
     const registered = new Set(
-      createApp()
+      createApp(devTools)
         .routes.filter((r) => r.method !== "ALL")
         .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`)
         .filter((route) => !SELF.has(route)),
@@ -188,7 +189,7 @@ describe("every operation", () => {
 
 describe("examples", () => {
   it("every request body has one, and the route's own schema accepts it", () => {
-    const routes = createApp().openAPIRegistry.definitions.flatMap((d) =>
+    const routes = createApp(devTools).openAPIRegistry.definitions.flatMap((d) =>
       d.type === "route" ? [d.route] : [],
     );
     let checked = 0;

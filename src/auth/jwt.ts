@@ -16,6 +16,7 @@ import type { AccessClaims } from "../app-env";
 import type { Config } from "../config";
 import type { Role } from "../db/schema";
 import { ApiError } from "../errors";
+import { errorDetail, log } from "../logging";
 
 const ALGORITHM = "ES256";
 /** How far ahead of our clock a token's `iat` may be: clocks of signers and verifiers drift. */
@@ -31,10 +32,21 @@ const keyCache = new WeakMap<Config["jwt"], Promise<KeyMaterial>>();
 function keys(jwt: Config["jwt"]): Promise<KeyMaterial> {
   let material = keyCache.get(jwt);
   if (!material) {
-    material = (async () => ({
-      signingKey: (await importJWK(jwt.signingKey, ALGORITHM)) as CryptoKey,
-      keySet: createLocalJWKSet({ keys: jwt.publicKeys }),
-    }))();
+    material = (async () => {
+      try {
+        return {
+          signingKey: (await importJWK(jwt.signingKey, ALGORITHM)) as CryptoKey,
+          keySet: createLocalJWKSet({ keys: jwt.publicKeys }),
+        };
+      } catch (err) {
+        // Well-formed JSON, unusable key material: the configuration's fault, named in the log.
+        log("error", "misconfigured", {
+          settings: ["JWT_PRIVATE_KEY is not a usable EC P-256 private key"],
+          detail: errorDetail(err),
+        });
+        throw new ApiError("misconfigured", "The service is misconfigured");
+      }
+    })();
     // A failed import must not be cached: the next request retries (and reports) it.
     material.catch(() => keyCache.delete(jwt));
     keyCache.set(jwt, material);

@@ -5,22 +5,25 @@
  */
 import { getDb } from "../db/client";
 import { log } from "../logging";
-import { devMailboxConsumer } from "./dev-mailbox";
-import { devPushDeliveryConsumer } from "./dev-push";
 import { pushDeadLetterConsumer, pushRequestsConsumer } from "./push-requests";
 
 type Consumer = (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext) => Promise<void>;
 
-const consumers: Partial<Record<string, Consumer>> = {
+/** By queue name. The local entry adds its stand-ins for the email and push services. */
+export type Consumers = Partial<Record<string, Consumer>>;
+
+export const consumers: Consumers = {
   "push-requests": (batch, env) => pushRequestsConsumer(batch, env, getDb(env)),
   "push-requests-dlq": (batch, env) => pushDeadLetterConsumer(batch, env, getDb(env)),
-  // Locally only: in production the email and push services consume these (see wrangler.toml).
-  "user-events": devMailboxConsumer,
-  "push-delivery": devPushDeliveryConsumer,
 };
 
-export async function dispatchQueue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext) {
-  const consumer = consumers[batch.queue];
+export async function dispatchQueue(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  ctx: ExecutionContext,
+  from: Consumers = consumers,
+) {
+  const consumer = from[batch.queue];
   if (!consumer) {
     log("error", "no_queue_consumer", { queue: batch.queue, messages: batch.messages.length });
     batch.retryAll({ delaySeconds: 60 });

@@ -24,7 +24,12 @@ const METHODS = ["get", "put", "post", "delete", "patch", "head", "options"] as 
 const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
 const errorContent = { "application/json": { schema: ref("schemas", "Error") } };
 
-export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>, version: string): Document {
+/** `hidden` paths are left out (routes that do not answer where the document is served). */
+export function buildOpenApiDocument(
+  app: OpenAPIHono<AppEnv>,
+  version: string,
+  hidden: ReadonlySet<string> = new Set(),
+): Document {
   // The Error schema is registered by name through the routes that use it; make sure it exists.
   app.openAPIRegistry.register("Error", ErrorSchema);
   const doc = app.getOpenAPI31Document({
@@ -43,6 +48,8 @@ export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>, version: string):
     },
     servers: [{ url: "/", description: "This service" }],
   });
+
+  for (const path of hidden) delete doc.paths?.[path];
 
   doc.components ??= {};
   doc.components.parameters = {

@@ -5,7 +5,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
-import worker from "../../src/index";
+import worker from "../../src/dev/local";
 
 export const BASE = "http://localhost/api/v1";
 

@@ -7,8 +7,8 @@ import { env } from "cloudflare:workers";
 import { eq, or } from "drizzle-orm";
 import { vi } from "vitest";
 import { notificationStatus, outbox } from "../../src/db/schema";
+import worker from "../../src/dev/local";
 import { pushDeliveryJobSchema } from "../../src/events/contracts";
-import worker from "../../src/index";
 import { call, type Envelope } from "./api";
 import { db, register, type TestUser } from "./users";
 

@@ -1,4 +1,5 @@
 import type { RouteHandler } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { AppEnv } from "../../app-env";
 import { probeKv } from "../../kv";
 import { errorDetail, log } from "../../logging";
@@ -29,8 +30,32 @@ async function probe(name: string, check: () => Promise<unknown>, correlationId:
   }
 }
 
+/** The health paths (the canonical one, and under /api/v1), with or without a trailing slash. */
+const HEALTH_PATHS = new Set(["/health", "/api/v1/health"]);
+
+export function isHealthPath(path: string): boolean {
+  return HEALTH_PATHS.has(path.replace(/\/+$/, ""));
+}
+
+/**
+ * A misconfigured service is not ready: a load balancer's probe gets a 503 it understands, not a
+ * 500. The settings at fault are in the log (`misconfigured`), never in the answer.
+ */
+export function misconfiguredHealth(c: Context) {
+  return c.json(
+    {
+      success: false as const,
+      message: "The service is misconfigured",
+      error: "misconfigured" as const,
+      data: { status: "misconfigured" as const, checks: null },
+    },
+    503,
+  );
+}
+
 export const health: RouteHandler<typeof routes.health, AppEnv> = async (c) => {
   const id = c.get("correlationId");
+
   const [database, kv, queue, rateLimiter] = await Promise.all([
     probe("database", () => c.env.DB.prepare("SELECT 1").first(), id),
     probe("kv", () => probeKv(c.env.KV), id),

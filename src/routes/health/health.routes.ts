@@ -33,13 +33,22 @@ function healthRoute(path: string) {
         "Every dependency answered",
       ),
       503: jsonContent(
-        z.object({
-          success: z.literal(false),
-          message: z.string(),
-          error: z.literal("service_unavailable"),
-          data: HealthSchema,
-        }),
-        "At least one dependency failed; `data.checks` says which",
+        z.union([
+          z.object({
+            success: z.literal(false),
+            message: z.string(),
+            error: z.literal("service_unavailable"),
+            data: HealthSchema,
+          }),
+          z.object({
+            success: z.literal(false),
+            message: z.string(),
+            error: z.literal("misconfigured"),
+            data: z.object({ status: z.literal("misconfigured"), checks: z.null() }),
+          }),
+        ]),
+        "At least one dependency failed (`service_unavailable`; `data.checks` says which), or a " +
+          "setting or secret is missing or malformed (`misconfigured`; the log names it)",
       ),
     },
   });

@@ -3,12 +3,13 @@
  * that keeps the jobs it would deliver, per user, for `GET /_dev/push-deliveries?user_id=`.
  */
 import { getConfig } from "../config";
-import { putDevPushDelivery } from "../kv";
+import { pushDeliveryJobSchema } from "../events/contracts";
 import { log } from "../logging";
-import { pushDeliveryJobSchema } from "./contracts";
+import { devConsumersOn } from "./enabled";
+import { putDevPushDelivery } from "./store";
 
 export async function devPushDeliveryConsumer(batch: MessageBatch<unknown>, env: Env) {
-  if (!getConfig(env).devTools) {
+  if (!devConsumersOn(getConfig(env))) {
     // Not ours to consume outside local development: leave them for the real push service.
     log("error", "dev_push_disabled", { queue: batch.queue });
     batch.retryAll({ delaySeconds: 60 });

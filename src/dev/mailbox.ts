@@ -4,12 +4,13 @@
  * links from `GET /_dev/mailbox?to=<email>` without any mail server.
  */
 import { getConfig } from "../config";
-import { putDevMailboxMessage } from "../kv";
+import { anyEventSchema } from "../events/contracts";
 import { log } from "../logging";
-import { anyEventSchema } from "./contracts";
+import { devConsumersOn } from "./enabled";
+import { putDevMailboxMessage } from "./store";
 
 export async function devMailboxConsumer(batch: MessageBatch<unknown>, env: Env) {
-  if (!getConfig(env).devTools) {
+  if (!devConsumersOn(getConfig(env))) {
     // Not ours to consume outside local development: leave them for the real email service.
     log("error", "dev_mailbox_disabled", { queue: batch.queue });
     batch.retryAll({ delaySeconds: 60 });

@@ -1,22 +1,31 @@
 /**
- * Local stand-ins for the services this one talks to (DESIGN §6). They exist only when DEV_TOOLS
- * is on — never in production; otherwise every path here is a plain 404.
+ * Local stand-ins for the services this one talks to (DESIGN §6), mounted only by the local entry
+ * (src/dev/local.ts), never by the production one. Even there they answer only while dev tools
+ * are on (src/dev/enabled.ts); otherwise every path here is a plain 404.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../../app-env";
-import { hashPassword, PASSWORD_MAX_LENGTH } from "../../auth/passwords";
-import { ApiError } from "../../errors";
-import type { AnyEvent, PushDeliveryJob } from "../../events/contracts";
-import { listDevMailbox, listDevPushDeliveries } from "../../kv";
-import { createRouter, envelope, errorResponses, jsonContent, jsonRequest, ok } from "../openapi";
-import { tags } from "../tags";
-import { emailField } from "../users/users.schemas";
+import type { AppEnv } from "../app-env";
+import { hashPassword, PASSWORD_MAX_LENGTH } from "../auth/passwords";
+import { ApiError } from "../errors";
+import type { AnyEvent, PushDeliveryJob } from "../events/contracts";
+import {
+  createRouter,
+  envelope,
+  errorResponses,
+  jsonContent,
+  jsonRequest,
+  ok,
+} from "../routes/openapi";
+import { tags } from "../routes/tags";
+import { emailField } from "../routes/users/users.schemas";
+import { devToolsOn } from "./enabled";
+import { listDevMailbox, listDevPushDeliveries } from "./store";
 
 const MAILBOX_LIMIT = 50;
 
 const devToolsOnly = createMiddleware<AppEnv>(async (c, next) => {
-  if (!c.get("config").devTools) throw new ApiError("not_found", "Not found");
+  if (!devToolsOn(c.get("config"), c.req.url)) throw new ApiError("not_found", "Not found");
   await next();
 });
 

@@ -1,0 +1,60 @@
+/**
+ * What the local stand-ins keep in KV (src/kv.ts holds every other key): the messages the email
+ * service would have received and the jobs the push service would have delivered, newest first.
+ */
+
+/** They disappear after three days. */
+const DEV_RECORD_TTL_SECONDS = 3 * 24 * 60 * 60;
+
+/** Inverted timestamp: KV lists keys lexicographically, so this makes listings newest first. */
+const newestFirst = (iso: string) => String(9_999_999_999_999 - Date.parse(iso)).padStart(13, "0");
+
+const devKeys = {
+  /** One key per job, newest first per user. */
+  pushDeliveryPrefix: (userId: string) => `dev-push:${userId}:`,
+  pushDelivery: (userId: string, createdAt: string, jobId: string) =>
+    `dev-push:${userId}:${newestFirst(createdAt)}:${jobId}`,
+  /** One key per event, listed by recipient, newest first. */
+  mailboxPrefix: (email: string) => `dev-mailbox:${email}:`,
+  mailboxMessage: (email: string, occurredAt: string, eventId: string) =>
+    `dev-mailbox:${email}:${newestFirst(occurredAt)}:${eventId}`,
+} as const;
+
+async function putDevRecord(kv: KVNamespace, key: string, value: unknown): Promise<void> {
+  await kv.put(key, JSON.stringify(value), { expirationTtl: DEV_RECORD_TTL_SECONDS });
+}
+
+async function listDevRecords<T>(kv: KVNamespace, prefix: string, limit: number): Promise<T[]> {
+  const listed = await kv.list({ prefix, limit });
+  const values = await Promise.all(listed.keys.map((key) => kv.get(key.name)));
+  return values.flatMap((value) => (value ? [JSON.parse(value) as T] : []));
+}
+
+/** Keyed by event id: a redelivered message overwrites itself instead of duplicating. */
+export function putDevMailboxMessage(
+  kv: KVNamespace,
+  event: { id: string; occurred_at: string },
+  email: string,
+): Promise<void> {
+  return putDevRecord(kv, devKeys.mailboxMessage(email, event.occurred_at, event.id), event);
+}
+
+export function listDevMailbox<T>(kv: KVNamespace, email: string, limit: number): Promise<T[]> {
+  return listDevRecords<T>(kv, devKeys.mailboxPrefix(email), limit);
+}
+
+/** Keyed by job id: a redelivered job overwrites itself. */
+export function putDevPushDelivery(
+  kv: KVNamespace,
+  job: { job_id: string; created_at: string; user: { id: string } },
+): Promise<void> {
+  return putDevRecord(kv, devKeys.pushDelivery(job.user.id, job.created_at, job.job_id), job);
+}
+
+export function listDevPushDeliveries<T>(
+  kv: KVNamespace,
+  userId: string,
+  limit: number,
+): Promise<T[]> {
+  return listDevRecords<T>(kv, devKeys.pushDeliveryPrefix(userId), limit);
+}
