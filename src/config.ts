@@ -169,7 +169,8 @@ const text = (fallback: string) =>
 /**
  * Secrets that are public knowledge: the local service key of wrangler.toml, `.dev.vars` and the
  * README, and the test suite's. Production refuses them, and signing keys named as `npm start`
- * and the tests name theirs (`dev-<date>`, `test-…`).
+ * and the tests name theirs (`dev-<date>`, `test-…`) — a guard against deploying local secrets by
+ * accident, not a control (a renamed key passes).
  */
 const WELL_KNOWN_SERVICE_KEYS = new Set(["dev-service-key", "other-service-key"]);
 const DEV_KEY_ID = /^(dev|test)-/i;

@@ -94,7 +94,11 @@ describe("pathological JSON", () => {
     });
     expect(res.status, res.text).toBe(400);
     expect(Object.keys((res.body as Envelope).details ?? {})).not.toContain("non_field_errors");
-    const quoted = JSON.stringify({ email: uniqueEmail(), password: `${"[{".repeat(2_000)}` });
+    // Escaped quotes and backslashes inside strings do not end them: `\"[[` and `\\` stay text.
+    const quoted = JSON.stringify({
+      email: uniqueEmail(),
+      password: `\\"${'\\"[{'.repeat(700)}\\\\${"[{".repeat(700)}`,
+    });
     const login = await call("POST", "/auth/login/", {
       body: quoted,
       headers: { "Content-Type": "application/json" },

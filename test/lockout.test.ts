@@ -201,7 +201,7 @@ describe("a device that signed in before", () => {
     limitedBy(await login(user.email, PASSWORD, newIp(), { device_token: proof }), "login-device");
   });
 
-  it("proves nothing for another account, nor when forged, altered or expired", async () => {
+  it("proves nothing for another account, nor when forged or altered", async () => {
     const { user, home } = await lockedOutByStrangers();
     const other = await register();
     const otherProof = (await login(other.email, PASSWORD, newIp())).body.data.device_token;
@@ -216,7 +216,11 @@ describe("a device that signed in before", () => {
       ["sign", "verify"],
     )) as CryptoKeyPair;
     const [header = "", , signature = ""] = otherProof.split(".");
-    const forged = await new SignJWT({ acct: "x", token_type: "login_device" })
+    // Everything right (issuer, audience, type, this user's id) but the key.
+    const claims = JSON.parse(
+      atob((otherProof.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/")),
+    ) as Record<string, unknown>;
+    const forged = await new SignJWT({ ...claims, uid: user.id })
       .setProtectedHeader({ alg: "ES256", kid: "test-key", typ: "login-device+jwt" })
       .setJti(crypto.randomUUID())
       .setIssuedAt()
@@ -232,6 +236,46 @@ describe("a device that signed in before", () => {
       "login-account",
     );
     expect(await sessionsFor(user.id)).toHaveLength(2); // registration and the first login
+  });
+
+  it("is renewed by each login from it, not multiplied", async () => {
+    const user = await register();
+    const first = (await login(user.email, PASSWORD, newIp())).body.data.device_token;
+    const again = (await login(user.email, PASSWORD, newIp(), { device_token: first })).body.data
+      .device_token;
+    const jti = (token: string) =>
+      (
+        JSON.parse(atob((token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as {
+          jti: string;
+        }
+      ).jti;
+    expect(jti(again)).toBe(jti(first));
+    expect(again).not.toBe(first);
+  });
+
+  it("ends with a password change or reset: knowing the old password buys no budget", async () => {
+    const { user, home, proof } = await lockedOutByStrangers();
+    const changed = await callWith(
+      {},
+      request("POST", "/users/change-password/", {
+        token: (await login(user.email, PASSWORD, newIp(), { device_token: proof })).body.data
+          .access_token,
+        body: { old_password: PASSWORD, new_password: "brand-New-Secret-9" },
+      }),
+    );
+    expect(changed.status, changed.text).toBe(200);
+    // The old proof is a stranger's now: the home network is still locked.
+    limitedBy(
+      await login(user.email, "brand-New-Secret-9", home, { device_token: proof }),
+      "login-account",
+    );
+  });
+
+  it("is no bearer token", async () => {
+    const user = await register();
+    const proof = (await login(user.email, PASSWORD, newIp())).body.data.device_token;
+    const res = await callWith({}, request("GET", "/users/me/", { token: proof }));
+    expectError(res, 401, "invalid_token");
   });
 
   it("expires after 180 days", async () => {
@@ -328,6 +372,37 @@ describe("re-authentication", () => {
       current_password: PASSWORD,
     });
     expect(res.status, res.text).toBe(200);
-    expect((await auditFor(user.id, "reauthentication_failure")).length).toBe(0);
+    // Cleared: two more wrong guesses are answered, not refused.
+    const email = (await userRow(user.id))?.email ?? "";
+    for (const guess of ["after-1-guess", "after-2-guess"]) {
+      expectError(await login(email, guess, ip), 401, "invalid_credentials");
+    }
+  });
+
+  it("a stranger filling the account's ceiling does not block a signed-in owner", async () => {
+    const user = await register();
+    for (let i = 0; i < 8; i++) await login(user.email, `bot-${i}-guess`, newIp());
+    limitedBy(await login(user.email, PASSWORD, newIp()), "login-ceiling");
+    const res = await asUser(user, newIp())("POST", "/users/change-password/", {
+      old_password: PASSWORD,
+      new_password: "owner-Chosen-77",
+    });
+    expect(res.status, res.text).toBe(200);
+  });
+
+  it("a stolen session buys only a few guesses, whatever the networks it uses", async () => {
+    const user = await register();
+    for (let i = 0; i < 3; i++) {
+      const res = await asUser(user, newIp())("POST", "/users/change-password/", {
+        old_password: `roaming-${i}-guess`,
+        new_password: "attacker-Chosen-77",
+      });
+      expectError(res, 400, "validation_failed");
+    }
+    const res = await asUser(user, newIp())("POST", "/users/change-password/", {
+      old_password: PASSWORD,
+      new_password: "attacker-Chosen-77",
+    });
+    limitedBy(res, "login-device");
   });
 });

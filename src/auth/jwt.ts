@@ -17,6 +17,7 @@ import type { Config } from "../config";
 import type { Role } from "../db/schema";
 import { ApiError } from "../errors";
 import { errorDetail, log } from "../logging";
+import { sha256Hex } from "./tokens";
 
 const ALGORITHM = "ES256";
 /** How far ahead of our clock a token's `iat` may be: clocks of signers and verifiers drift. */
@@ -162,51 +163,82 @@ async function verifyAccessTokenSignature(config: Config, token: string): Promis
  * Login-device proofs (OWASP's "device cookie"): handed to a client after it signed in to an
  * account, so later logins from that device are counted apart from strangers' guesses and never
  * locked out by them (src/rate-limit/attempts.ts). A JWT of its own type and audience, so neither
- * this service nor another verifier of our access tokens takes it for one; it names the account
- * only by the hash its rate limits use, and grants nothing else.
+ * this service nor another verifier of our access tokens takes it for one; it grants nothing else.
+ *
+ * It names the user by id and the password by a stamp of its stored hash (a hash of the salted
+ * hash: it reveals nothing of the password), so a password change or reset ends every proof made
+ * before it — whoever knew the old password keeps no guessing budget for the new one.
  */
 export const DEVICE_PROOF_TTL_SECONDS = 180 * 24 * 60 * 60;
 const DEVICE_PROOF_TYPE = "login-device+jwt";
 const deviceAudience = (config: Config) => `${config.jwt.audience}:login-device`;
 
+/** The account a proof is for: its id and current password hash. */
+export interface ProofAccount {
+  id: string;
+  passwordHash: string;
+}
+
+const credentialStamp = async (account: ProofAccount) =>
+  (await sha256Hex(`login-device:${account.passwordHash}`)).slice(0, 32);
+
+/** A proof for this device: the one it presented, renewed (`deviceId`), or a new device. */
 export async function signDeviceProof(
   config: Config,
-  account: string,
+  account: ProofAccount,
+  deviceId: string | null,
   now: number = Date.now(),
 ): Promise<string> {
   const { signingKey } = await keys(config.jwt);
   const iat = Math.floor(now / 1000);
-  return new SignJWT({ acct: account, token_type: "login_device" })
+  return new SignJWT({
+    uid: account.id,
+    cred: await credentialStamp(account),
+    token_type: "login_device",
+  })
     .setProtectedHeader({ alg: ALGORITHM, kid: config.jwt.signingKey.kid, typ: DEVICE_PROOF_TYPE })
     .setIssuer(config.jwt.issuer)
     .setAudience(deviceAudience(config))
-    .setJti(crypto.randomUUID())
+    .setJti(deviceId ?? crypto.randomUUID())
     .setIssuedAt(iat)
     .setExpirationTime(iat + DEVICE_PROOF_TTL_SECONDS)
     .sign(signingKey);
 }
 
-/** The device's id if `token` is a valid proof for this account; otherwise null (never throws). */
+/**
+ * The device's id if `token` is a valid proof for this account as it is now; otherwise null
+ * (never throws). The signature is checked whether or not the account exists, so the work does
+ * not tell.
+ */
 export async function verifyDeviceProof(
   config: Config,
   token: string,
-  account: string,
+  account: ProofAccount | null,
 ): Promise<string | null> {
   const { keySet } = await keys(config.jwt);
+  let payload: Record<string, unknown>;
   try {
-    const { payload } = await jwtVerify(token, keySet, {
+    ({ payload } = await jwtVerify(token, keySet, {
       algorithms: [ALGORITHM],
       issuer: config.jwt.issuer,
       audience: deviceAudience(config),
       typ: DEVICE_PROOF_TYPE,
       requiredClaims: ["jti", "exp", "iat"],
-    });
-    const fresh = (payload.iat ?? 0) <= Math.floor(Date.now() / 1000) + CLOCK_SKEW_SECONDS;
-    const ok = payload.token_type === "login_device" && payload.acct === account && fresh;
-    return ok && typeof payload.jti === "string" ? payload.jti : null;
+    }));
   } catch {
     return null;
   }
+  const stamp = account ? await credentialStamp(account) : null;
+  const fresh =
+    typeof payload.iat === "number" &&
+    payload.iat <= Math.floor(Date.now() / 1000) + CLOCK_SKEW_SECONDS;
+  const ok =
+    account !== null &&
+    payload.token_type === "login_device" &&
+    payload.uid === account.id &&
+    payload.cred === stamp &&
+    fresh;
+  return ok && typeof payload.jti === "string" ? payload.jti : null;
 }
 
 /** The public keys, as served at /.well-known/jwks.json. */

@@ -185,8 +185,11 @@ export function spendPasswordWork(password: string, params: Argon2Params): void 
  * (src/rate-limit/attempts.ts); the domain only calls it around its check.
  */
 export interface PasswordAttempts {
-  /** Counts this attempt on the account before the password is checked; throws the 429 if over. */
-  begin(email: string): Promise<void>;
+  /**
+   * Counts this attempt on the account before the password is checked; throws the 429 if over.
+   * `account` is the user the email names, if any (a device proof is checked against it).
+   */
+  begin(email: string, account: { id: string; passwordHash: string } | null): Promise<void>;
   /** The password was right: this client's failures are forgotten and its attempt refunded. */
   succeeded(): Promise<void>;
 }

@@ -1,8 +1,10 @@
 /**
  * When the local stand-ins answer: DEV_TOOLS on, outside production, and only for requests
- * addressed to this machine. The last is what keeps them shut even if the local configuration
- * were deployed by mistake: Cloudflare routes a request to a Worker by its public hostname, so no
- * request reaching a deployed Worker is addressed to localhost.
+ * addressed to this machine. The last keeps them shut to the internet even if the local
+ * configuration were deployed by mistake: Cloudflare routes a request from outside to a Worker by
+ * its public hostname, never localhost. It is a second lock, not the first: a Worker of the same
+ * account calling through a service binding, or a LAN client of `wrangler dev --ip 0.0.0.0`, can
+ * still name localhost. The first lock is that the deployed entry (src/index.ts) has none of this.
  */
 import type { Config } from "../config";
 

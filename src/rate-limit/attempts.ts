@@ -2,9 +2,9 @@
  * The budget of password guesses (DESIGN §7; the README's "Lockout" section has the numbers).
  * Aimed so an attacker cannot lock anyone else out:
  *
- * - A client that proves it signed in to this account before (a login-device proof, handed out at
- *   every successful login) is counted on its own, per account and device, and nothing else —
- *   strangers' guesses never touch its count.
+ * - A client that proves it signed in to this account before, with its current password (a
+ *   login-device proof, handed out at every successful login), is counted on its own, per account
+ *   and device, and nothing else — strangers' guesses never touch its count.
  * - Anyone else is counted per account *and* client network, so failures from one network lock
  *   only that network out of that account, and against a much higher per-account ceiling that
  *   slows guessing spread over many networks. Login also keeps its per-network ceiling over all
@@ -19,56 +19,52 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { verifyDeviceProof } from "../auth/jwt";
 import type { PasswordAttempts } from "../auth/passwords";
-import {
-  type Counted,
-  clear,
-  clientNetwork,
-  emailSubject,
-  enforceAll,
-  type PolicyName,
-} from "./limits";
+import { clear, clientNetwork, emailSubject, enforceAll, type PolicyName } from "./limits";
 
 /**
- * The attempts of one request. `kind` "login" also counts the network's logins over all
- * accounts; a re-authentication runs inside a session, whose network is counted the same way.
- * `deviceProof` is what the client presented, checked against the account at `begin`.
+ * The attempts of one request. A login may present a device proof (`deviceProof`), checked
+ * against the account at `begin`. A re-authentication runs inside a session, which stands in for
+ * the device: it is counted per account and network (shared with login) and per session, but not
+ * against the account's ceiling — a stranger filling the ceiling must not block a signed-in owner
+ * from changing their password, and a guesser holding a session already had the password once.
  */
 export function passwordAttempts(
   c: Context<AppEnv>,
-  kind: "login" | "reauthentication",
-  deviceProof?: string | undefined,
-): PasswordAttempts & { trustedDevice(): boolean } {
+  from: { deviceProof?: string | undefined } | { sessionId: string },
+): PasswordAttempts & { device(): string | null } {
   const network = clientNetwork(c.get("clientIp"));
-  let counted: Counted | null = null;
-  let own: [PolicyName, string] | null = null;
-  let ceiling: string | null = null;
-  let trusted = false;
+  let cleared: [PolicyName, string][] = [];
+  let refund: (() => Promise<void>) | null = null;
+  let device: string | null = null;
   return {
-    async begin(email) {
-      const account = await emailSubject(email);
-      const device = deviceProof
-        ? await verifyDeviceProof(c.get("config"), deviceProof, account)
-        : null;
-      trusted = device !== null;
-      if (device !== null) {
-        own = ["login-device", `${account}:${device}`];
-        counted = await enforceAll(c, [own]);
+    async begin(email, account) {
+      const subject = await emailSubject(email);
+      const onNetwork: [PolicyName, string] = ["login-account", `${subject}:${network}`];
+      if ("sessionId" in from) {
+        cleared = [onNetwork, ["login-device", `${subject}:session:${from.sessionId}`]];
+        await enforceAll(c, cleared);
         return;
       }
-      own = ["login-account", `${account}:${network}`];
-      ceiling = account;
-      counted = await enforceAll(c, [
-        ...(kind === "login" ? [["login-ip", network] as [PolicyName, string]] : []),
-        own,
-        ["login-ceiling", account],
+      device = from.deviceProof
+        ? await verifyDeviceProof(c.get("config"), from.deviceProof, account)
+        : null;
+      if (device !== null) {
+        cleared = [["login-device", `${subject}:${device}`]];
+        await enforceAll(c, cleared);
+        return;
+      }
+      cleared = [onNetwork];
+      const counted = await enforceAll(c, [
+        ["login-ip", network],
+        onNetwork,
+        ["login-ceiling", subject],
       ]);
+      refund = () => counted.undo("login-ceiling", subject);
     },
     async succeeded() {
-      const tasks: Promise<void>[] = [];
-      if (own) tasks.push(clear(c, ...own));
-      if (counted && ceiling !== null) tasks.push(counted.undo("login-ceiling", ceiling));
-      await Promise.all(tasks);
+      await Promise.all([...cleared.map(([policy, key]) => clear(c, policy, key)), refund?.()]);
     },
-    trustedDevice: () => trusted,
+    /** The id of the proven device this login came from (its proof is renewed, not multiplied). */
+    device: () => device,
   };
 }

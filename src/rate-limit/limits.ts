@@ -114,7 +114,7 @@ export async function enforce(
 }
 
 /** One request counted against several policies; `undo` takes it back from one of them. */
-export interface Counted {
+interface Counted {
   undo(policy: PolicyName, subject: string): Promise<void>;
 }
 

@@ -6,6 +6,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Scope } from "../app-env";
 import { auditEntry } from "../audit/audit-log";
+import type { ProofAccount } from "../auth/jwt";
 import {
   hashPassword,
   type PasswordAttempts,
@@ -22,17 +23,18 @@ import { type TokenPair, tokenPair } from "./token-pair";
 /**
  * Checks the credentials and opens a session. The attempt is counted on `attempts` before the
  * password is checked, and reported right as soon as it is known to be (before the
- * email-verification check): whatever follows, this was no guess.
+ * email-verification check): whatever follows, this was no guess. Also returns the account as a
+ * device proof names it (its id and the password hash now stored).
  */
 export async function logIn(
   scope: Scope,
   credentials: { email: string; password: string },
   attempts: PasswordAttempts,
-): Promise<TokenPair> {
+): Promise<{ pair: TokenPair; account: ProofAccount }> {
   const { db, config, meta } = scope;
   const { email, password } = credentials;
-  await attempts.begin(email);
   const [found] = await selectUserWithPreferences(db).where(eq(users.email, email)).limit(1);
+  await attempts.begin(email, found?.user ?? null);
   // Every path does exactly one password-hash computation.
   let check = { ok: false, needsRehash: false };
   if (found) check = await verifyPassword(found.user.passwordHash, password, config.passwordHash);
@@ -85,5 +87,12 @@ export async function logIn(
       at: now,
     }),
   ]);
-  return tokenPair(config, { ...found, user: { ...user, lastLoginAt: now } }, session, now);
+  const pair = await tokenPair(
+    config,
+    { ...found, user: { ...user, lastLoginAt: now } },
+    session,
+    now,
+  );
+  // Were the rehash lost to a concurrent password change, the proof is merely not honoured.
+  return { pair, account: { id: user.id, passwordHash: passwordHash ?? user.passwordHash } };
 }

@@ -17,7 +17,7 @@ export async function reauthenticate(
   attempts: PasswordAttempts,
   failure: { field: string; message: string; purpose: "password_change" | "email_change" },
 ): Promise<PasswordCheck> {
-  await attempts.begin(user.email);
+  await attempts.begin(user.email, user);
   const check = await verifyPassword(user.passwordHash, password, config.passwordHash);
   if (!check.ok) {
     await auditEntry(db, meta, {

@@ -5,7 +5,6 @@ import { DEVICE_PROOF_TTL_SECONDS, signDeviceProof } from "../../auth/jwt";
 import { ApiError } from "../../errors";
 import { scope } from "../../middleware/request-context";
 import { passwordAttempts } from "../../rate-limit/attempts";
-import { emailSubject } from "../../rate-limit/limits";
 import { logIn } from "../../sessions/login";
 import { rotateRefreshToken } from "../../sessions/refresh";
 import { endSessions } from "../../sessions/sessions";
@@ -20,10 +19,11 @@ export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
   const { device_token, ...credentials } = c.req.valid("json");
   // Counted per email, whether or not it has an account, so a 429 says nothing about which emails
   // exist; how the counts are aimed is in src/rate-limit/attempts.ts.
-  const presented = device_token ?? getCookie(c, DEVICE_COOKIE, "host");
-  const pair = await logIn(scope(c), credentials, passwordAttempts(c, "login", presented));
-  // A fresh proof at every login: this device is known to this account from now on.
-  const proof = await signDeviceProof(c.get("config"), await emailSubject(credentials.email));
+  const deviceProof = device_token ?? getCookie(c, DEVICE_COOKIE, "host");
+  const attempts = passwordAttempts(c, { deviceProof });
+  const { pair, account } = await logIn(scope(c), credentials, attempts);
+  // This device is known to this account from now on: its proof renewed, or a first one.
+  const proof = await signDeviceProof(c.get("config"), account, attempts.device());
   setCookie(c, DEVICE_COOKIE, proof, {
     prefix: "host",
     httpOnly: true,

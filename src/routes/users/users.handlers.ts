@@ -34,13 +34,13 @@ export const putProfile: RouteHandler<typeof routes.profile.put, AppEnv> = async
   const body = c.req.valid("json");
   // Without `email`, the notification-platform service's partial PUT (users.schemas.ts).
   const replace = body.email !== undefined;
-  const attempts = passwordAttempts(c, "reauthentication");
+  const attempts = passwordAttempts(c, { sessionId: c.get("auth").sid });
   const user = await updateProfile(scope(c), c.get("auth").userId, body, replace, attempts);
   return c.json(ok("Profile updated", user), 200);
 };
 
 export const patchProfile: RouteHandler<typeof routes.profile.patch, AppEnv> = async (c) => {
-  const attempts = passwordAttempts(c, "reauthentication");
+  const attempts = passwordAttempts(c, { sessionId: c.get("auth").sid });
   const body = c.req.valid("json");
   const user = await updateProfile(scope(c), c.get("auth").userId, body, false, attempts);
   return c.json(ok("Profile updated", user), 200);
@@ -52,7 +52,7 @@ export const deleteProfile: RouteHandler<typeof routes.profile.delete, AppEnv> =
 };
 
 export const changePassword: RouteHandler<typeof routes.changePassword, AppEnv> = async (c) => {
-  const attempts = passwordAttempts(c, "reauthentication");
+  const attempts = passwordAttempts(c, { sessionId: c.get("auth").sid });
   await changeOwnPassword(scope(c), c.get("auth"), c.req.valid("json"), attempts);
   return c.json(ok("Password changed; other sessions were logged out", null), 200);
 };
