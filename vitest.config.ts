@@ -121,6 +121,18 @@ export default defineConfig(async () => {
               ].map((name) => [`RATE_LIMIT_${name}`, "100000/60"]),
             ),
           },
+          // The general ceiling's binding, out of the way of tests that share one address; and small
+          // ones for the tests of that ceiling (test/helpers/api.ts `globalCeiling`). Each is the
+          // real Workers rate-limiting binding as Miniflare runs it.
+          ratelimits: {
+            GLOBAL_LIMITER: { namespace_id: "1001", simple: { limit: 1_000_000, period: 60 } },
+            ...Object.fromEntries(
+              [1, 2, 3].map((n) => [
+                `TEST_GLOBAL_LIMITER_${n}`,
+                { namespace_id: `900${n}`, simple: { limit: n, period: 60 } },
+              ]),
+            ),
+          },
           // Deliver queue batches quickly so tests that follow an event to its consumer stay fast.
           queueConsumers: {
             "user-events": { maxBatchTimeout: 0.05 },

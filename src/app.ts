@@ -15,13 +15,13 @@ import type { AppEnv } from "./app-env";
 import { presentedService } from "./auth/callers";
 import { legacyCaller } from "./auth/legacy-callers";
 import { type Config, getCheckedConfig } from "./config";
-import { getDb } from "./db/client";
+import { getDb, sessionDb } from "./db/client";
 import { ApiError, errorResponse, handleError } from "./errors";
 import { idempotency } from "./middleware/idempotency";
-import { jsonBody } from "./middleware/json-body";
+import { jsonBody, WRITE_METHODS } from "./middleware/json-body";
 import { publishAfterResponse } from "./middleware/publish-events";
 import { requestContext } from "./middleware/request-context";
-import { clientNetwork, enforce } from "./rate-limit/limits";
+import { clientNetwork, enforceCeiling } from "./rate-limit/limits";
 import { adminRouter } from "./routes/admin/admin.index";
 import { authRouter } from "./routes/auth/auth.index";
 import { compatRouter, deprecatedPaths } from "./routes/compat/compat.index";
@@ -57,6 +57,9 @@ function documentedPaths(router: Router): string[] {
   );
 }
 
+/** The header carrying a D1 bookmark both ways (src/db/client.ts `sessionDb`). */
+const BOOKMARK_HEADER = "X-D1-Bookmark";
+
 /** The configuration and the database, the one way handlers reach them (`c.get`). */
 const config = createMiddleware<AppEnv>(async (c, next) => {
   try {
@@ -67,8 +70,22 @@ const config = createMiddleware<AppEnv>(async (c, next) => {
     }
     throw err;
   }
-  c.set("db", getDb(c.env));
+  // A missing binding (a broken deployment) must fail where the database is used, and /health
+  // report it, rather than here for every request.
+  if (!c.env.DB) {
+    c.set("db", getDb(c.env));
+    return next();
+  }
+  const session = sessionDb(
+    c.env,
+    WRITE_METHODS.has(c.req.method)
+      ? { primary: true }
+      : { bookmark: c.req.header(BOOKMARK_HEADER) },
+  );
+  c.set("db", session.db);
   await next();
+  const bookmark = session.bookmark();
+  if (bookmark) c.header(BOOKMARK_HEADER, bookmark);
 });
 
 /** The CORS middleware for a configuration, built once per isolate rather than per request. */
@@ -88,6 +105,7 @@ function corsFor(config: Config): MiddlewareHandler {
         "X-Request-ID",
         "X-Correlation-ID",
         "X-Service-Key",
+        BOOKMARK_HEADER,
       ],
       exposeHeaders: [
         "X-Correlation-ID",
@@ -97,6 +115,7 @@ function corsFor(config: Config): MiddlewareHandler {
         "Idempotent-Replayed",
         "Deprecation",
         "Link",
+        BOOKMARK_HEADER,
       ],
       maxAge: 600,
     });
@@ -112,11 +131,11 @@ const corsFromConfig = createMiddleware<AppEnv>((c, next) => corsFor(c.get("conf
  * and callers holding a valid service key: a notification service looking up a user per message
  * makes far more than 300 calls a minute from a handful of addresses, and its key is a secret (a
  * wrong key is counted like anyone else). Legacy callers an operator opened (LEGACY_CALLER_*) are
- * trusted alike.
+ * trusted alike. Counted in-colo by the rate-limiting binding: no Durable Object on a read.
  */
 const globalLimit = createMiddleware<AppEnv>(async (c, next) => {
   if (c.req.method !== "OPTIONS" && presentedService(c) === null && legacyCaller(c) === null) {
-    await enforce(c, "global-ip", clientNetwork(c.get("clientIp")));
+    await enforceCeiling(c, clientNetwork(c.get("clientIp")));
   }
   await next();
 });

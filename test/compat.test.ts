@@ -11,6 +11,7 @@ import {
   callWith,
   type Envelope,
   expectError,
+  globalCeiling,
   request,
 } from "./helpers/api";
 import {
@@ -168,7 +169,7 @@ describe("the caller's profile and password", () => {
     expectDeprecated(notJson, "/api/v1/auth/login/");
 
     const ip = { "CF-Connecting-IP": "198.18.0.7" };
-    const limits = { RATE_LIMIT_GLOBAL_IP: "1/60" };
+    const limits = globalCeiling(1);
     await callWith(limits, request("GET", `${ROOT}/healthz`, { headers: ip }));
     const limited = await callWith(limits, request("GET", `${ROOT}/healthz`, { headers: ip }));
     expectError(limited, 429, "rate_limited");

@@ -30,12 +30,33 @@ afterEach(() => {
  * competing change (what a resend, a newer reset or an email change would do), then runs the
  * request's real batch. The race is the only thing arranged; D1 does the rest.
  */
-function raceBeforeNextBatch(competing: () => Promise<unknown>) {
-  const batch = env.DB.batch.bind(env.DB);
-  vi.spyOn(env.DB, "batch").mockImplementationOnce(async (statements) => {
-    await competing();
-    return batch(statements);
-  });
+/**
+ * The real D1 binding, but its first batch (through the request's session too) waits for
+ * `competing` to finish first: a race made certain.
+ */
+function raceBeforeNextBatch(competing: () => Promise<unknown>): D1Database {
+  let raced = false;
+  const intercept = <T extends object>(d1: T): T =>
+    new Proxy(d1, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (typeof value !== "function") return value;
+        const call = (...args: unknown[]) => Reflect.apply(value, target, args);
+        if (property === "batch") {
+          return async (...args: unknown[]) => {
+            if (!raced) {
+              raced = true;
+              await competing();
+            }
+            return call(...args);
+          };
+        }
+        if (property === "withSession")
+          return (...args: unknown[]) => intercept(call(...args) as object);
+        return call;
+      },
+    });
+  return intercept(env.DB);
 }
 
 const killTokens = (userId: string) => () =>
@@ -122,8 +143,8 @@ describe("the handlers, racing a token's death", () => {
   it("verify-email writes nothing when a resend kills its token mid-request", async () => {
     const user = await register();
     const token = await tokenFromMail(user.email, "user.email_verification_requested");
-    raceBeforeNextBatch(killTokens(user.id));
-    const res = await callWith({}, request("POST", "/auth/verify-email/", { body: { token } }));
+    const DB = raceBeforeNextBatch(killTokens(user.id));
+    const res = await callWith({ DB }, request("POST", "/auth/verify-email/", { body: { token } }));
     expectError(res, 400, "validation_failed");
     expect((await userRow(user.id))?.emailVerifiedAt).toBeNull();
   });
@@ -132,9 +153,9 @@ describe("the handlers, racing a token's death", () => {
     const user = await register();
     await callWith({}, request("POST", "/auth/password-reset/", { body: { email: user.email } }));
     const token = await tokenFromMail(user.email, "user.password_reset_requested");
-    raceBeforeNextBatch(killTokens(user.id));
+    const DB = raceBeforeNextBatch(killTokens(user.id));
     const res = await callWith(
-      {},
+      { DB },
       request("POST", "/auth/password-reset/confirm/", {
         body: { token, password: "late-Comer-77" },
       }),

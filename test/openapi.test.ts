@@ -176,7 +176,7 @@ describe("every operation", () => {
 
   it("is deprecated exactly when it is a compatibility path", () => {
     const canonical =
-      /^(GET|POST|PUT|PATCH|DELETE) (\/api\/v1\/|\/health$|\/\.well-known\/|\/_dev\/|\/docs)/;
+      /^(GET|POST|PUT|PATCH|DELETE) (\/api\/v1\/|\/health$|\/health\/ready$|\/\.well-known\/|\/_dev\/|\/docs)/;
     const compat =
       /^(POST \/api\/v1\/users\/(register|login|logout|token\/refresh)$|POST \/api\/v1\/auth\/register$)/;
     for (const [key, op] of operations()) {

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { preferences } from "../src/db/schema";
 import { kvKeys } from "../src/kv";
 import { call, callWith, type Envelope, expectError, request } from "./helpers/api";
+import { Trace, tracedBindings } from "./helpers/round-trips";
 import { db, outboxFor, register, SERVICE } from "./helpers/users";
 
 type Prefs = Record<string, unknown>;
@@ -248,11 +249,12 @@ describe("the KV cache", () => {
 describe("profile reads", () => {
   it("cost one D1 query", async () => {
     const user = await register();
-    const prepare = vi.spyOn(env.DB, "prepare");
-    const batch = vi.spyOn(env.DB, "batch");
-    const res = await callWith({}, request("GET", "/users/me/", { token: user.access_token }));
+    const trace = new Trace();
+    const res = await callWith(
+      tracedBindings(trace),
+      request("GET", "/users/me/", { token: user.access_token }),
+    );
     expect(res.status).toBe(200);
-    expect(prepare).toHaveBeenCalledTimes(1);
-    expect(batch).not.toHaveBeenCalled();
+    expect(trace.summary()).toMatchObject({ d1: 1, d1Statements: 1 });
   });
 });

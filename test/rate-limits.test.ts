@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { clientNetwork } from "../src/rate-limit/limits";
 import type { RateLimiter } from "../src/rate-limit/rate-limiter";
-import { type ApiResponse, callWith, expectError, request } from "./helpers/api";
+import { type ApiResponse, callWith, expectError, globalCeiling, request } from "./helpers/api";
 import {
   PASSWORD,
   register,
@@ -30,7 +30,7 @@ function newIp() {
 }
 
 function send(
-  limits: Record<string, string>,
+  limits: Record<string, unknown>,
   ip: string,
   method: string,
   path: string,
@@ -111,7 +111,7 @@ describe("per-client policies", () => {
   });
 
   it("the general ceiling applies to every route", async () => {
-    const limits = { RATE_LIMIT_GLOBAL_IP: "3/60" };
+    const limits = globalCeiling(3);
     const ip = newIp();
     for (let i = 0; i < 3; i++)
       expect((await send(limits, ip, "GET", "/health/")).status).toBe(200);
@@ -120,7 +120,7 @@ describe("per-client policies", () => {
   });
 
   it("a 429 carries the security, cache and CORS headers of every other answer", async () => {
-    const limits = { RATE_LIMIT_GLOBAL_IP: "1/60", CORS_ORIGINS: "https://app.example" };
+    const limits = { ...globalCeiling(1), CORS_ORIGINS: "https://app.example" };
     const ip = newIp();
     const origin = { Origin: "https://app.example" };
     await send(limits, ip, "GET", "/health/", undefined, origin);
@@ -135,7 +135,7 @@ describe("per-client policies", () => {
   });
 
   it("the general ceiling does not count services holding a valid key; a wrong key counts", async () => {
-    const limits = { RATE_LIMIT_GLOBAL_IP: "2/60" };
+    const limits = globalCeiling(2);
     const ip = newIp();
     const user = await register();
     const lookup = (headers: Record<string, string>) =>
@@ -151,17 +151,19 @@ describe("per-client policies", () => {
   });
 
   it("lets a client in again once the window has passed", async () => {
-    const limits = { RATE_LIMIT_GLOBAL_IP: "2/60" };
+    const limits = { RATE_LIMIT_REGISTER_IP: "2/60" };
     const ip = newIp();
+    const attempt = () =>
+      send(limits, ip, "POST", "/users/", { email: uniqueEmail(), password: PASSWORD });
     vi.useFakeTimers({ toFake: ["Date"] });
     const start = Date.now();
-    await send(limits, ip, "GET", "/health/");
-    await send(limits, ip, "GET", "/health/");
-    const blocked = await send(limits, ip, "GET", "/health/");
-    expectLimited(blocked, "global-ip");
+    await attempt();
+    await attempt();
+    const blocked = await attempt();
+    expectLimited(blocked, "register-ip");
     expect(Number(blocked.headers.get("Retry-After"))).toBeLessThanOrEqual(60);
     vi.setSystemTime(start + 61_000);
-    expect((await send(limits, ip, "GET", "/health/")).status).toBe(200);
+    expect((await attempt()).status).toBe(201);
   });
 });
 
@@ -175,7 +177,7 @@ describe("IPv6 clients are counted per /64", () => {
     expect(clientNetwork("192.0.2.1")).toBe("192.0.2.1");
     expect(clientNetwork(null)).toBe("unknown");
 
-    const limits = { RATE_LIMIT_GLOBAL_IP: "2/60" };
+    const limits = globalCeiling(2);
     next += 1;
     const net = `2001:db8:${next.toString(16)}:1`;
     expect((await send(limits, `${net}::a`, "GET", "/health/")).status).toBe(200);
@@ -227,7 +229,7 @@ describe("when the limiter is unreachable", () => {
       warnings.push(line);
     });
     const res = await callWith(
-      { RATE_LIMITER: undefined, RATE_LIMIT_GLOBAL_IP: "1/60" },
+      { RATE_LIMITER: undefined, GLOBAL_LIMITER: undefined },
       request("GET", "http://localhost/.well-known/jwks.json"),
     );
     expect(res.status).toBe(200);

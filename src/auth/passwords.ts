@@ -187,9 +187,16 @@ export function spendPasswordWork(password: string, params: Argon2Params): void 
 export interface PasswordAttempts {
   /**
    * Counts this attempt on the account before the password is checked; throws the 429 if over.
-   * `account` is the user the email names, if any (a device proof is checked against it).
+   * `account` is the user the email names, if any (a device proof is checked against it); while
+   * it is still being looked up, counts that need no proof already run.
    */
-  begin(email: string, account: { id: string; passwordHash: string } | null): Promise<void>;
-  /** The password was right: this client's failures are forgotten and its attempt refunded. */
-  succeeded(): Promise<void>;
+  begin(
+    email: string,
+    account: PromiseLike<{ id: string; passwordHash: string } | null>,
+  ): Promise<void>;
+  /**
+   * The password was right: this client's failures are forgotten and its attempt refunded — after
+   * the response, as nothing in it waits for that.
+   */
+  succeeded(): void;
 }

@@ -38,6 +38,11 @@ export function passwordAttempts(
   let device: string | null = null;
   return {
     async begin(email, account) {
+      // A failed lookup is the caller's to report; here it only means "no proof is honoured".
+      const known = Promise.resolve(account).then(
+        (a) => a,
+        () => null,
+      );
       const subject = await emailSubject(email);
       const onNetwork: [PolicyName, string] = ["login-account", `${subject}:${network}`];
       if ("sessionId" in from) {
@@ -46,7 +51,7 @@ export function passwordAttempts(
         return;
       }
       device = from.deviceProof
-        ? await verifyDeviceProof(c.get("config"), from.deviceProof, account)
+        ? await verifyDeviceProof(c.get("config"), from.deviceProof, await known)
         : null;
       if (device !== null) {
         cleared = [["login-device", `${subject}:${device}`]];
@@ -61,8 +66,10 @@ export function passwordAttempts(
       ]);
       refund = () => counted.undo("login-ceiling", subject);
     },
-    async succeeded() {
-      await Promise.all([...cleared.map(([policy, key]) => clear(c, policy, key)), refund?.()]);
+    succeeded() {
+      c.executionCtx.waitUntil(
+        Promise.all([...cleared.map(([policy, key]) => clear(c, policy, key)), refund?.()]),
+      );
     },
     /** The id of the proven device this login came from (its proof is renewed, not multiplied). */
     device: () => device,

@@ -176,6 +176,37 @@ export async function clear(
   }
 }
 
+/**
+ * The general per-client ceiling (`global-ip`), counted by the Workers rate-limiting binding: in
+ * the colo serving the request, no storage write, no network hop — so a read pays nothing
+ * noticeable for it. The binding says only yes or no: a 429 waits out one period, and allowed
+ * answers carry the policy but no remaining count. Its limit and period are the binding's
+ * (wrangler.toml `[[ratelimits]]`); RATE_LIMIT_GLOBAL_IP switches it off and names them in headers.
+ */
+export async function enforceCeiling(c: Context<AppEnv>, subject: string): Promise<void> {
+  const rule = c.get("config").rateLimits["global-ip"];
+  if (!rule) return;
+  const policy = `"global-ip";q=${rule.limit};w=${rule.windowSeconds}`;
+  let outcome: RateLimitOutcome;
+  try {
+    outcome = await c.env.GLOBAL_LIMITER.limit({ key: subject });
+  } catch (err) {
+    log("warn", "rate_limiter_unavailable", {
+      correlation_id: c.get("correlationId"),
+      policy: "global-ip",
+      detail: errorDetail(err),
+    });
+    return;
+  }
+  c.header("RateLimit-Policy", policy, { append: true });
+  if (!outcome.success) {
+    c.header("RateLimit", `"global-ip";r=0;t=${rule.windowSeconds}`, { append: true });
+    throw new ApiError("rate_limited", "Too many requests; try again later", {
+      headers: { "Retry-After": String(rule.windowSeconds) },
+    });
+  }
+}
+
 /** Route middleware: count the request against a per-client-network policy. */
 export function limitByClient(policy: PolicyName) {
   return createMiddleware<AppEnv>(async (c, next) => {

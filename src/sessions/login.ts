@@ -33,8 +33,18 @@ export async function logIn(
 ): Promise<{ pair: TokenPair; account: ProofAccount }> {
   const { db, config, meta } = scope;
   const { email, password } = credentials;
-  const [found] = await selectUserWithPreferences(db).where(eq(users.email, email)).limit(1);
-  await attempts.begin(email, found?.user ?? null);
+  // The lookup and the counts that need no device proof run at once.
+  const lookup = selectUserWithPreferences(db)
+    .where(eq(users.email, email))
+    .limit(1)
+    .then(([row]) => row);
+  const [found] = await Promise.all([
+    lookup,
+    attempts.begin(
+      email,
+      lookup.then((row) => row?.user ?? null),
+    ),
+  ]);
   // Every path does exactly one password-hash computation.
   let check = { ok: false, needsRehash: false };
   if (found) check = await verifyPassword(found.user.passwordHash, password, config.passwordHash);
@@ -53,7 +63,7 @@ export async function logIn(
   }
 
   const { user } = found;
-  await attempts.succeeded();
+  attempts.succeeded();
   if (config.requireEmailVerification && user.emailVerifiedAt === null) {
     // Only reachable with the right password, so it reveals nothing about who has an account.
     await auditEntry(db, meta, {

@@ -17,7 +17,7 @@ export async function reauthenticate(
   attempts: PasswordAttempts,
   failure: { field: string; message: string; purpose: "password_change" | "email_change" },
 ): Promise<PasswordCheck> {
-  await attempts.begin(user.email, user);
+  await attempts.begin(user.email, Promise.resolve(user));
   const check = await verifyPassword(user.passwordHash, password, config.passwordHash);
   if (!check.ok) {
     await auditEntry(db, meta, {
@@ -28,6 +28,6 @@ export async function reauthenticate(
     });
     throw fieldError(failure.field, failure.message);
   }
-  await attempts.succeeded();
+  attempts.succeeded();
   return check;
 }

@@ -77,6 +77,18 @@ export async function callWith<T = Envelope>(
   return read<T>(res);
 }
 
+/**
+ * Bindings that put the general per-client ceiling at `limit` a minute: its counting is the
+ * rate-limiting binding's (wrangler.toml), so a test swaps in one of the small ones
+ * vitest.config.ts defines, and the var that names it in headers.
+ */
+export function globalCeiling(limit: 1 | 2 | 3) {
+  return {
+    RATE_LIMIT_GLOBAL_IP: `${limit}/60`,
+    GLOBAL_LIMITER: (env as unknown as Record<string, unknown>)[`TEST_GLOBAL_LIMITER_${limit}`],
+  };
+}
+
 /** Asserts the error envelope: status, stable code, and nothing but the documented fields. */
 export function expectError(res: ApiResponse, status: number, code: string) {
   expect(res.status, res.text).toBe(status);

@@ -5,7 +5,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../app-env";
 import { scope } from "../../middleware/request-context";
-import { emailSubject, enforce } from "../../rate-limit/limits";
+import { clientNetwork, emailSubject, enforce, enforceAll } from "../../rate-limit/limits";
 import { confirmPasswordReset, requestPasswordReset } from "../../users/password";
 import { resendVerification as resend, verifyEmail as verify } from "../../users/verification";
 import { ok } from "../openapi";
@@ -29,8 +29,12 @@ export const resendVerification: RouteHandler<typeof routes.resendVerification, 
 
 export const passwordReset: RouteHandler<typeof routes.passwordReset, AppEnv> = async (c) => {
   const { email } = c.req.valid("json");
-  // Per email, whether or not it has an account: the 429 tells nothing about who exists.
-  await enforce(c, "reset-email", await emailSubject(email));
+  // Per network, and per email whether or not it has an account (the 429 tells nothing about who
+  // exists): both asked at once.
+  await enforceAll(c, [
+    ["reset-ip", clientNetwork(c.get("clientIp"))],
+    ["reset-email", await emailSubject(email)],
+  ]);
   await requestPasswordReset(scope(c), email);
   return c.json(ok(PASSWORD_RESET_MESSAGE, null), 202);
 };

@@ -3,7 +3,6 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireUser } from "../../auth/middleware";
-import { limitByClient } from "../../rate-limit/limits";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
 import { tags } from "../tags";
 import { TokenPairSchema } from "../users/users.schemas";
@@ -109,7 +108,6 @@ export const passwordReset = createRoute({
   description:
     "Always answers 202 with the same body, whether or not the email has an account, after the " +
     "same work.",
-  middleware: [limitByClient("reset-ip")] as const,
   request: { body: jsonRequest(PasswordResetBodySchema) },
   responses: {
     202: jsonContent(envelope(z.null()), "If the account exists, a reset link was emailed"),

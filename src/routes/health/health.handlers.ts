@@ -31,7 +31,14 @@ async function probe(name: string, check: () => Promise<unknown>, correlationId:
 }
 
 /** The health paths (the canonical one, and under /api/v1), with or without a trailing slash. */
-const HEALTH_PATHS = new Set(["/health", "/api/v1/health"]);
+const HEALTH_PATHS = new Set([
+  "/health",
+  "/api/v1/health",
+  "/health/ready",
+  "/api/v1/health/ready",
+  "/api/health",
+  "/healthz",
+]);
 
 export function isHealthPath(path: string): boolean {
   return HEALTH_PATHS.has(path.replace(/\/+$/, ""));
@@ -53,16 +60,44 @@ export function misconfiguredHealth(c: Context) {
   );
 }
 
-export const health: RouteHandler<typeof routes.health, AppEnv> = async (c) => {
-  const id = c.get("correlationId");
+type Checks = Record<"database" | "kv" | "queue" | "rate_limiter", "ok" | "error">;
 
+async function probeAll(c: Context<AppEnv>): Promise<Checks> {
+  const id = c.get("correlationId");
   const [database, kv, queue, rateLimiter] = await Promise.all([
     probe("database", () => c.env.DB.prepare("SELECT 1").first(), id),
     probe("kv", () => probeKv(c.env.KV), id),
     probe("queue", () => c.env.USER_EVENTS.metrics(), id),
     probe("rate_limiter", () => c.env.RATE_LIMITER.getByName("health").ping(), id),
   ]);
-  const checks = { database, kv, queue, rate_limiter: rateLimiter };
+  return { database, kv, queue, rate_limiter: rateLimiter };
+}
+
+/** How old the probe results `/health` answers with may be. */
+export const HEALTH_PROBE_MAX_AGE_MS = 5_000;
+
+interface ProbeState {
+  last: { at: number; checks: Checks } | null;
+  running: Promise<Checks> | null;
+}
+
+/** Per set of bindings (one per isolate in production; tests vary them). */
+const probes = new WeakMap<object, ProbeState>();
+
+function refresh(c: Context<AppEnv>, state: ProbeState): Promise<Checks> {
+  state.running ??= probeAll(c)
+    .then((checks) => {
+      state.last = { at: Date.now(), checks };
+      return checks;
+    })
+    .finally(() => {
+      state.running = null;
+    });
+  return state.running;
+}
+
+function answer(c: Context<AppEnv>, checks: Checks, at: number) {
+  c.header("X-Health-Checked-At", new Date(at).toISOString());
   if (Object.values(checks).every((v) => v === "ok")) {
     return c.json(
       {
@@ -82,4 +117,26 @@ export const health: RouteHandler<typeof routes.health, AppEnv> = async (c) => {
     },
     503,
   );
+}
+
+/**
+ * `/health` (and the replaced services' `/api/health`, `/healthz`): what load balancers poll, so
+ * it answers from the isolate — the last probe results, at most HEALTH_PROBE_MAX_AGE_MS old. A
+ * stale result is answered as it is while a fresh probe runs after the response; only an isolate's
+ * first call waits for one.
+ */
+export const health: RouteHandler<typeof routes.health, AppEnv> = async (c) => {
+  let state = probes.get(c.env);
+  if (!state) {
+    state = { last: null, running: null };
+    probes.set(c.env, state);
+  }
+  const { last } = state;
+  if (!last) return answer(c, await refresh(c, state), Date.now());
+  if (Date.now() - last.at > HEALTH_PROBE_MAX_AGE_MS) c.executionCtx.waitUntil(refresh(c, state));
+  return answer(c, last.checks, last.at);
 };
+
+/** `/health/ready`: the deep check on demand, probing every dependency now. */
+export const ready: RouteHandler<typeof routes.ready, AppEnv> = async (c) =>
+  answer(c, await probeAll(c), Date.now());

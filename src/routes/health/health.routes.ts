@@ -21,17 +21,26 @@ export const HealthSchema = z
     },
   });
 
-function healthRoute(path: string) {
+function healthRoute(path: string, summary: string, description: string) {
   return createRoute({
     method: "get",
     path,
     tags: tags("Health"),
-    summary: "Service health: D1, KV, the queue binding and the Durable Object",
+    summary,
+    description,
     responses: {
-      200: jsonContent(
-        z.object({ success: z.literal(true), message: z.string(), data: HealthSchema }),
-        "Every dependency answered",
-      ),
+      200: {
+        ...jsonContent(
+          z.object({ success: z.literal(true), message: z.string(), data: HealthSchema }),
+          "Every dependency answered",
+        ),
+        headers: {
+          "X-Health-Checked-At": {
+            description: "When the results were taken.",
+            schema: { type: "string", format: "date-time" },
+          },
+        },
+      },
       503: jsonContent(
         z.union([
           z.object({
@@ -54,4 +63,17 @@ function healthRoute(path: string) {
   });
 }
 
-export const health = healthRoute("/health");
+export const health = healthRoute(
+  "/health",
+  "Service health from this isolate: liveness and the last dependency probe (at most 5 s old)",
+  "What load balancers poll: answered from memory, so it costs about as much as no work. The " +
+    "results are at most 5 s old (`X-Health-Checked-At` says when they were taken); a stale " +
+    "result triggers a fresh probe after the answer. `/health/ready` probes now.",
+);
+
+export const ready = healthRoute(
+  "/health/ready",
+  "Deep health check: D1, KV, the queue binding and the Durable Object, probed now",
+  "Probes every dependency on every call (a few milliseconds of I/O): for deploy checks and " +
+    "on-demand diagnosis rather than frequent polling.",
+);
