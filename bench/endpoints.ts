@@ -10,11 +10,20 @@
  * for throughput, and one request at a time for the latency a single client sees; the hash's own
  * cost and login's overhead above it come from the latter.
  *
- * Results go to bench/RESULTS.md ("HTTP endpoints") and the chart to bench/endpoints.svg.
+ * Configurations (BENCH_CONFIGS, default all three, in this order):
+ * - `dev-on`: `wrangler dev` as `npm start` runs it, **rate limits on** as deployed, each request
+ *   from its own client address (CF-Connecting-IP drawn from 10.0.0.0/8, as real clients spread);
+ * - `dev-off`: the same server with every RATE_LIMIT_* off;
+ * - `lean-on`: the bundle wrangler would upload, served by Miniflare's API (bench/lean-server.ts:
+ *   no dev proxy), limits on — the Worker's own cost apart from the dev server's.
+ * Ratios are always to the baseline of the same server in the same run.
+ *
+ * Results go to bench/RESULTS.md ("HTTP endpoints") and the chart (dev-on) to bench/endpoints.svg.
  * `BENCH_ONLY=profile,preferences` runs a subset and only prints it.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import autocannon from "autocannon";
+import { startLeanServer } from "./lean-server.ts";
 import { machine, pool, startServer, waitFor, writeSection } from "./local-server.ts";
 
 const PORT = Number(process.env.BENCH_PORT ?? 8798);
@@ -30,6 +39,22 @@ const LOGIN_ACCOUNTS = 5;
 const CHART = "bench/endpoints.svg";
 
 const given = process.env.BENCH_URL?.replace(/\/+$/, "");
+
+type ConfigName = "dev-on" | "dev-off" | "lean-on";
+const CONFIG_LABELS: Record<ConfigName, string> = {
+  "dev-on": "wrangler dev, limits on",
+  "dev-off": "wrangler dev, limits off",
+  "lean-on": "Miniflare (built bundle), limits on",
+};
+const configs = (process.env.BENCH_CONFIGS ?? "dev-on,dev-off,lean-on")
+  .split(",")
+  .map((c) => c.trim())
+  .filter((c): c is ConfigName => c in CONFIG_LABELS);
+/** Whether requests come from many client addresses (with the limits on, as real traffic does). */
+let spread = false;
+/** A client address of its own for each request. */
+const anyClient = () =>
+  `10.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}`;
 /**
  * BENCH_ONLY=profile,preferences runs only the scenarios whose names contain one of the words (and
  * the baseline), and prints them without touching bench/RESULTS.md.
@@ -100,12 +125,16 @@ async function run(
     ...(scenario.static?.body === undefined ? {} : { body: scenario.static.body }),
   };
   const { next, onResponse } = scenario;
-  if (next) {
+  if (next || spread) {
     request.setupRequest = (req, context) => {
-      const varying = next(context as Record<string, unknown>);
+      const varying = next?.(context as Record<string, unknown>) ?? {};
       return {
         ...req,
-        headers: { ...req.headers, ...varying.headers },
+        headers: {
+          ...req.headers,
+          ...varying.headers,
+          ...(spread ? { "cf-connecting-ip": anyClient() } : {}),
+        },
         ...(varying.body === undefined ? {} : { body: varying.body }),
       };
     };
@@ -146,6 +175,7 @@ async function post(base: string, path: string, body: unknown, token?: string) {
     method: "POST",
     headers: {
       "Content-Type": "application/json",
+      "CF-Connecting-IP": anyClient(),
       ...(token ? { Authorization: `Bearer ${token}` } : {}),
     },
     body: JSON.stringify(body),
@@ -252,31 +282,16 @@ function scenarios(sessions: Session[], runId: string): Scenario[] {
 
 const rateLimits = rateLimitVars();
 let server: Awaited<ReturnType<typeof startServer>> | undefined;
-let base: string;
-if (given) {
-  base = given;
-  console.warn(
-    `Using the running server at ${base}: its own rate limits apply, so scenarios may measure 429s. ` +
-      "Without BENCH_URL, npm run bench starts a server with every limit off.",
-  );
-} else {
-  console.log(`Starting wrangler dev on port ${PORT} (every RATE_LIMIT_* off) …`);
-  server = await startServer(
-    PORT,
-    ".wrangler/bench-endpoints-state",
-    Object.fromEntries(rateLimits.map((name) => [name, "off"])),
-  );
-  base = server.base;
-}
 
 interface Row {
   scenario: Scenario;
   loaded: Measure;
   solo: Measure;
 }
-const rows: Row[] = [];
-const started = performance.now();
-try {
+
+/** Registers the users, warms the caches, and measures every chosen scenario on `base`. */
+async function measureAll(base: string): Promise<Row[]> {
+  const rows: Row[] = [];
   const noop = await fetch(`${base}/_dev/noop`);
   if (noop.status !== 204) {
     throw new Error(`GET /_dev/noop answered ${noop.status}: the server needs DEV_TOOLS on`);
@@ -296,7 +311,7 @@ try {
   // Fill the preferences cache: the scenario measures hits.
   await pool(sessions.length, 4, async (i) => {
     const res = await fetch(`${base}/api/v1/users/preferences/`, {
-      headers: { Authorization: `Bearer ${sessions[i]?.access}` },
+      headers: { Authorization: `Bearer ${sessions[i]?.access}`, "CF-Connecting-IP": anyClient() },
     });
     await res.arrayBuffer();
   });
@@ -322,21 +337,58 @@ try {
     const solo = await run(base, scenario, SOLO_DURATION, 1);
     rows.push({ scenario, loaded, solo });
     console.log(
-      `${Math.round(loaded.rps)} requests/s, p50 ${loaded.p50} ms; alone p50 ${solo.p50} ms`,
+      `${Math.round(loaded.rps)} requests/s, p50 ${loaded.p50} ms, p99 ${loaded.p99} ms; alone p50 ${solo.p50} ms`,
     );
   }
-} finally {
-  await server?.stop();
+  return rows;
 }
+
+const results = new Map<ConfigName | "given", Row[]>();
+const started = performance.now();
+if (given) {
+  console.warn(`Using the running server at ${given}: its own configuration applies.`);
+  spread = true;
+  results.set("given", await measureAll(given));
+} else {
+  for (const config of configs) {
+    console.log(`\n== ${CONFIG_LABELS[config]} (port ${PORT}) ==`);
+    spread = config.endsWith("-on");
+    const off = Object.fromEntries(rateLimits.map((name) => [name, "off"]));
+    server =
+      config === "lean-on"
+        ? await startLeanServer(PORT)
+        : await startServer(
+            PORT,
+            ".wrangler/bench-endpoints-state",
+            config === "dev-off" ? off : {},
+          );
+    try {
+      results.set(config, await measureAll(server.base));
+    } finally {
+      await server.stop();
+      server = undefined;
+    }
+  }
+}
+/** The detailed tables are of the configuration people deploy: limits on, wrangler dev. */
+const primary: ConfigName | "given" = given
+  ? "given"
+  : configs.includes("dev-on")
+    ? "dev-on"
+    : (configs[0] ?? "dev-on");
+const rows = results.get(primary) ?? [];
 const seconds = Math.round((performance.now() - started) / 1000);
 
 if (only) {
   // A partial run (e.g. to compare a change quickly): printed, not recorded.
-  const base = rows[0]?.loaded.rps ?? 1;
-  for (const { scenario, loaded, solo } of rows) {
-    console.log(
-      `${scenario.name}: ${Math.round(loaded.rps)} requests/s (${(loaded.rps / base).toFixed(3)} of the baseline), p50 ${loaded.p50} ms, Worker CPU ${loaded.cpuMs?.toFixed(3) ?? "n/a"} ms/request; alone p50 ${solo.p50} ms, mean ${solo.mean.toFixed(2)} ms`,
-    );
+  for (const [config, configRows] of results) {
+    console.log(`\n${config}:`);
+    const base = configRows[0]?.loaded.rps ?? 1;
+    for (const { scenario, loaded, solo } of configRows) {
+      console.log(
+        `${scenario.name}: ${Math.round(loaded.rps)} requests/s (${(loaded.rps / base).toFixed(3)} of the baseline), p50 ${loaded.p50} ms, p99 ${loaded.p99} ms, Worker CPU ${loaded.cpuMs?.toFixed(3) ?? "n/a"} ms/request; alone p50 ${solo.p50} ms, mean ${solo.mean.toFixed(2)} ms`,
+      );
+    }
   }
   process.exit(0);
 }
@@ -392,18 +444,57 @@ const perRequest = (m: Measure) => 1000 / m.rps;
 const overheadLoaded = perRequest(login.loaded) - perRequest(hash.loaded);
 const flagged = rows.filter((r) => r.loaded.unexpected + r.loaded.errors > 0);
 
+/** One row per scenario, one column group per configuration: the figures the targets are in. */
+const configNames = [...results.keys()];
+const compareTable = rows
+  .map(({ scenario }) => {
+    const cells = configNames.map((config) => {
+      const configRows = results.get(config) ?? [];
+      const row = configRows.find((r) => r.scenario.path === scenario.path);
+      const base = configRows.find((r) => r.scenario.path === "/_dev/noop");
+      if (!row || !base) return "– | – | – | –";
+      const cpuAbove =
+        row.loaded.cpuMs === null || base.loaded.cpuMs === null
+          ? "n/a"
+          : (row.loaded.cpuMs - base.loaded.cpuMs).toFixed(2);
+      return `${Math.round(row.loaded.rps)} | ${(row.loaded.rps / base.loaded.rps).toFixed(3)} | ${ms(row.loaded.p99)} (${(row.loaded.p99 / Math.max(1, base.loaded.p99)).toFixed(1)}×) | ${cpu(row.loaded)} (+${cpuAbove})`;
+    });
+    return `| ${scenario.name} | ${cells.join(" | ")} |`;
+  })
+  .join("\n");
+const configLabel = (c: ConfigName | "given") =>
+  c === "given" ? `the server at ${given}` : CONFIG_LABELS[c];
+const compareHeader = `| scenario | ${configNames.map((c) => `${configLabel(c)}: req/s | ratio | p99 ms (× baseline) | CPU ms (+ above baseline)`).join(" | ")} |
+|---|${configNames.map(() => "---|---|---|---").join("|")}|`;
+
 const section = `## HTTP endpoints
 
 ${machine()}; \`npm run bench\` (bench/endpoints.ts), ${seconds} s in all: autocannon against
 ${
   given
-    ? `the running server at ${given} (**its own rate limits applied**)`
-    : `\`wrangler dev\` started as \`npm start\` starts it (local D1, KV, Queues and Durable Object,
-a fresh state directory, migrations applied) with **every rate limit off** (${rateLimits.map((n) => `\`${n}\``).join(", ")}
-= \`off\`): one client sending thousands of requests would otherwise measure 429s — the limiter's
-own cost is the "Rate limiter" section (bench/limiter.ts)`
-}. The load generator shares the
-machine's CPUs with workerd, so the numbers are for this machine, not a forecast for Cloudflare.
+    ? `the running server at ${given} (**its own configuration applied**), each request from its own
+client address`
+    : `the Worker in ${configNames.length} configuration${configNames.length === 1 ? "" : "s"}, one after another, each with a fresh state: ${configNames
+        .map((c) => `**${configLabel(c)}**`)
+        .join(", ")}. "wrangler dev" is the server \`npm start\` runs (local D1, KV, Queues, the
+Durable Object and the rate-limiting binding, migrations applied); "Miniflare (built bundle)" is the
+bundle \`wrangler deploy --dry-run\` writes, served by Miniflare's API with the same bindings and no
+dev proxy in front (bench/lean-server.ts). "Limits on" is wrangler.toml's rate limits as deployed,
+with every request from a client address of its own (CF-Connecting-IP drawn from 10.0.0.0/8), as
+real clients spread; "limits off" sets ${rateLimits.map((n) => `\`${n}\``).join(", ")} to \`off\``
+}. The load generator shares the machine's CPUs with workerd, so the numbers are for this machine,
+not a forecast for Cloudflare; ratios are to the baseline of the same server in the same run.
+
+### Configurations compared (${CONNECTIONS} connections)
+
+${compareHeader}
+${compareTable}
+
+"ratio" is throughput over the baseline's (GET /_dev/noop) on the same server; "p99 × baseline"
+is the scenario's p99 over the baseline's; "CPU ms" is the server's workerd CPU per request (from
+/proc, local D1 and KV work included) and, in brackets, how much above the baseline's.
+
+The tables below are of ${configLabel(primary)}.
 
 Each scenario: a ${WARM_UP} s warm-up, then ${DURATION} s with ${CONNECTIONS} connections (throughput), then ${SOLO_DURATION} s with
 one connection (the latency a single client sees). Before them, ${USERS} users are registered; their
@@ -453,8 +544,8 @@ every figure is autocannon's latency seen from outside, one request at a time, i
 The hash route's answer includes the HTTP round trip and the middleware, as the baseline's does,
 so their difference is the hash. Login's difference from the hash route is everything login does
 besides it, waiting included: the user lookup, the session, last-login and audit rows in one D1
-batch, signing the access token (with the limits off, login's limiter calls are skipped; with
-them on, each adds a Durable Object round trip, see "Rate limiter"). The p50 is the figure to
+batch, signing the access token and the device proof, and (limits on) its three Durable Object
+counts, asked at once beside the user lookup. The p50 is the figure to
 read: autocannon's percentiles have 1 ms resolution, and a mean takes in every pause (garbage
 collection, the local queue consumer).
 
