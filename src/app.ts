@@ -76,11 +76,13 @@ const config = createMiddleware<AppEnv>(async (c, next) => {
     c.set("db", getDb(c.env));
     return next();
   }
+  // Writes start at the primary; so do services' reads: a service looking a user up because of an
+  // event (user.created) has no bookmark, and must not miss what the event announced.
+  const primary =
+    WRITE_METHODS.has(c.req.method) || presentedService(c) !== null || legacyCaller(c) !== null;
   const session = sessionDb(
     c.env,
-    WRITE_METHODS.has(c.req.method)
-      ? { primary: true }
-      : { bookmark: c.req.header(BOOKMARK_HEADER) },
+    primary ? { primary: true } : { bookmark: c.req.header(BOOKMARK_HEADER) },
   );
   c.set("db", session.db);
   await next();

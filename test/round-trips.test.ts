@@ -229,3 +229,41 @@ describe("round trips per hot route (rate limits on)", () => {
     expect(checked).toBeGreaterThan(20);
   });
 });
+
+describe("reads near the reader (D1 Sessions API)", () => {
+  it("writes and services start at the primary; users read from their bookmark, or anywhere", async () => {
+    const user = await register();
+    const token = user.access_token;
+    const written = await traced(
+      request("PATCH", "/users/preferences/", { token, body: { push: false } }),
+    );
+    expect(written.trace.sessions).toEqual(["first-primary"]);
+    const bookmark = written.headers.get("X-D1-Bookmark") ?? "";
+    expect(bookmark).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/);
+
+    // The caller's next read starts from its own write, and sees it.
+    const read = await traced(
+      request("GET", "/users/me/", { token, headers: { "X-D1-Bookmark": bookmark } }),
+    );
+    expect(read.trace.sessions).toEqual([bookmark]);
+    expect(JSON.parse(read.text).data.preferences.push).toBe(false);
+    expect(read.headers.get("X-D1-Bookmark")).toMatch(/^[0-9a-f-]{59}$/);
+
+    // Without one (or with something that is not one), any replica may answer.
+    const anywhere = await traced(request("GET", "/users/me/", { token }));
+    expect(anywhere.trace.sessions).toEqual(["first-unconstrained"]);
+    for (const junk of ["garbage", "ffff", `${bookmark}x`, "first-primary"]) {
+      const res = await traced(
+        request("GET", "/users/me/", { token, headers: { "X-D1-Bookmark": junk } }),
+      );
+      expect(res.status).toBe(200);
+      expect(res.trace.sessions).toEqual(["first-unconstrained"]);
+    }
+
+    // A service reacting to an event has no bookmark: it reads the primary.
+    const service = await traced(
+      request("GET", `/users/${user.id}/`, { headers: { "X-Service-Key": "dev-service-key" } }),
+    );
+    expect(service.trace.sessions).toEqual(["first-primary"]);
+  });
+});

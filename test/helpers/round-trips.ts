@@ -23,6 +23,8 @@ interface Call {
 
 export class Trace {
   readonly calls: Call[] = [];
+  /** The constraint of every D1 session opened (`withSession`). */
+  readonly sessions: (string | undefined)[] = [];
   private readonly finished: Call[] = [];
   private responded = false;
 
@@ -118,7 +120,10 @@ function tracedD1<T extends D1Database | D1DatabaseSession>(trace: Trace, d1: T)
         trace.track("d1", "batch", async () => call(statements), statements.length);
     }
     if (name === "withSession") {
-      return (constraint?: string) => tracedD1(trace, call(constraint) as D1DatabaseSession);
+      return (constraint?: string) => {
+        trace.sessions.push(constraint);
+        return tracedD1(trace, call(constraint) as D1DatabaseSession);
+      };
     }
     return undefined;
   });
