@@ -6,10 +6,11 @@
  * checked before any route parses them; authentication is per route.
  */
 
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
 import { secureHeaders } from "hono/secure-headers";
+import { decodeJwt } from "jose";
 import packageJson from "../package.json";
 import type { AppEnv } from "./app-env";
 import { presentedService } from "./auth/callers";
@@ -76,19 +77,43 @@ const config = createMiddleware<AppEnv>(async (c, next) => {
     c.set("db", getDb(c.env));
     return next();
   }
-  // Writes start at the primary; so do services' reads: a service looking a user up because of an
-  // event (user.created) has no bookmark, and must not miss what the event announced.
-  const primary =
-    WRITE_METHODS.has(c.req.method) || presentedService(c) !== null || legacyCaller(c) !== null;
   const session = sessionDb(
     c.env,
-    primary ? { primary: true } : { bookmark: c.req.header(BOOKMARK_HEADER) },
+    readsPrimary(c) ? { primary: true } : { bookmark: c.req.header(BOOKMARK_HEADER) },
   );
   c.set("db", session.db);
   await next();
+  // Only to callers who proved who they are: an anonymous answer (a login, a reset request)
+  // must not carry the database's position, whose movement could tell what the request wrote.
   const bookmark = session.bookmark();
-  if (bookmark) c.header(BOOKMARK_HEADER, bookmark);
+  if (bookmark && (c.get("auth") || c.get("caller"))) c.header(BOOKMARK_HEADER, bookmark);
 });
+
+/** A session as old as this is "new": its user's own writes may not have reached a replica. */
+const NEW_SESSION_SECONDS = 60;
+
+/**
+ * The requests a read replica must not answer: writes; services (a service looking a user up
+ * because of an event has no bookmark and must find the user); admin routes and token validation
+ * (a demotion, a deactivation must count at once); and a user whose access token is under a
+ * minute old — just registered or signed in, whose client may not send the bookmark back yet.
+ * The token is only peeked at here (its claims decide nothing but where to read); the route
+ * verifies it.
+ */
+function readsPrimary(c: Context<AppEnv>): boolean {
+  if (WRITE_METHODS.has(c.req.method)) return true;
+  if (presentedService(c) !== null || legacyCaller(c) !== null) return true;
+  const path = c.req.path;
+  if (path.startsWith(`${API_BASE}/admin/`) || path.startsWith("/api/users/validate")) return true;
+  const bearer = /^Bearer (\S+)$/i.exec(c.req.header("Authorization") ?? "")?.[1];
+  if (!bearer) return false;
+  try {
+    const { iat } = decodeJwt(bearer);
+    return typeof iat !== "number" || Date.now() / 1000 - iat < NEW_SESSION_SECONDS;
+  } catch {
+    return false;
+  }
+}
 
 /** The CORS middleware for a configuration, built once per isolate rather than per request. */
 const corsByConfig = new WeakMap<Config, MiddlewareHandler>();

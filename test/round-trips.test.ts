@@ -7,7 +7,7 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import worker from "../src/dev/local";
 import { request } from "./helpers/api";
 import { Trace, tracedBindings } from "./helpers/round-trips";
@@ -234,6 +234,11 @@ describe("reads near the reader (D1 Sessions API)", () => {
   it("writes and services start at the primary; users read from their bookmark, or anywhere", async () => {
     const user = await register();
     const token = user.access_token;
+    // A session under a minute old reads the primary: its client may not send bookmarks yet.
+    const fresh = await traced(request("GET", "/users/me/", { token }));
+    expect(fresh.trace.sessions).toEqual(["first-primary"]);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 61_000);
     const written = await traced(
       request("PATCH", "/users/preferences/", { token, body: { push: false } }),
     );
@@ -265,5 +270,15 @@ describe("reads near the reader (D1 Sessions API)", () => {
       request("GET", `/users/${user.id}/`, { headers: { "X-Service-Key": "dev-service-key" } }),
     );
     expect(service.trace.sessions).toEqual(["first-primary"]);
+    // So do admin routes: a demotion must count at once.
+    const admin = await traced(request("GET", "/admin/users/", { token }));
+    expect(admin.trace.sessions).toEqual(["first-primary"]);
+    // An anonymous answer carries no bookmark (its movement could tell what it wrote).
+    const anonymous = await traced(
+      request("POST", "/auth/password-reset/", { body: { email: user.email } }),
+    );
+    expect(anonymous.status).toBe(202);
+    expect(anonymous.headers.get("X-D1-Bookmark")).toBeNull();
+    vi.useRealTimers();
   });
 });

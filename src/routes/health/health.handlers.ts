@@ -73,8 +73,10 @@ async function probeAll(c: Context<AppEnv>): Promise<Checks> {
   return { database, kv, queue, rate_limiter: rateLimiter };
 }
 
-/** How old the probe results `/health` answers with may be. */
+/** How old probe results may get before `/health` probes again (after answering). */
 export const HEALTH_PROBE_MAX_AGE_MS = 5_000;
+/** Older than this (an isolate polled rarely), `/health` waits for a fresh probe instead. */
+const HEALTH_PROBE_STALE_MS = 30_000;
 
 interface ProbeState {
   last: { at: number; checks: Checks } | null;
@@ -121,9 +123,9 @@ function answer(c: Context<AppEnv>, checks: Checks, at: number) {
 
 /**
  * `/health` (and the replaced services' `/api/health`, `/healthz`): what load balancers poll, so
- * it answers from the isolate — the last probe results, at most HEALTH_PROBE_MAX_AGE_MS old. A
- * stale result is answered as it is while a fresh probe runs after the response; only an isolate's
- * first call waits for one.
+ * it answers from the isolate — the last probe results. Older than HEALTH_PROBE_MAX_AGE_MS, they
+ * are answered as they are while a fresh probe runs after the response; older than
+ * HEALTH_PROBE_STALE_MS (or none yet), the call waits for a fresh probe.
  */
 export const health: RouteHandler<typeof routes.health, AppEnv> = async (c) => {
   let state = probes.get(c.env);
@@ -132,7 +134,9 @@ export const health: RouteHandler<typeof routes.health, AppEnv> = async (c) => {
     probes.set(c.env, state);
   }
   const { last } = state;
-  if (!last) return answer(c, await refresh(c, state), Date.now());
+  if (!last || Date.now() - last.at > HEALTH_PROBE_STALE_MS) {
+    return answer(c, await refresh(c, state), Date.now());
+  }
   if (Date.now() - last.at > HEALTH_PROBE_MAX_AGE_MS) c.executionCtx.waitUntil(refresh(c, state));
   return answer(c, last.checks, last.at);
 };

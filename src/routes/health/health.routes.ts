@@ -65,10 +65,11 @@ function healthRoute(path: string, summary: string, description: string) {
 
 export const health = healthRoute(
   "/health",
-  "Service health from this isolate: liveness and the last dependency probe (at most 5 s old)",
-  "What load balancers poll: answered from memory, so it costs about as much as no work. The " +
-    "results are at most 5 s old (`X-Health-Checked-At` says when they were taken); a stale " +
-    "result triggers a fresh probe after the answer. `/health/ready` probes now.",
+  "Service health from this isolate: liveness and the last dependency probe",
+  "What load balancers poll: answered from memory, so it costs about as much as no work " +
+    "(`X-Health-Checked-At` says when the results were taken). Results over 5 s old trigger a " +
+    "fresh probe after the answer; over 30 s old, the call waits for one. `/health/ready` " +
+    "probes now.",
 );
 
 export const ready = healthRoute(

@@ -1,5 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../app-env";
+import { getDb } from "../../db/client";
 import { ApiError } from "../../errors";
 import { scope } from "../../middleware/request-context";
 import { readPreferences } from "../../preferences/cache";
@@ -8,7 +9,9 @@ import { ok } from "../openapi";
 import type * as routes from "./preferences.routes";
 
 export const get: RouteHandler<typeof routes.get, AppEnv> = async (c) => {
-  const value = await readPreferences(c.env.KV, c.get("db"), c.get("auth").userId);
+  // A miss fills the shared cache, which the push pipeline reads too: from the primary, never from
+  // a replica that may not have the latest change yet.
+  const value = await readPreferences(c.env.KV, getDb(c.env), c.get("auth").userId);
   if (!value) throw new ApiError("invalid_token", "User not found or inactive");
   return c.json(ok("Preferences retrieved", value), 200);
 };
