@@ -1,9 +1,11 @@
 /**
- * The rate-limit policies of DESIGN §7 and how requests are counted against them. Each policy
- * counts per subject (a client network, an account, a user) in its own RateLimiter instance.
+ * The rate-limit policies of DESIGN §7 and how requests are counted against them. The general
+ * per-client ceiling is the Workers rate-limiting binding's (`enforceCeiling`); every policy that
+ * protects an account counts per subject (a client network, an account, a user) exactly, in its
+ * own RateLimiter Durable Object instance.
  *
- * If the Durable Object cannot be reached, the request is allowed and the failure logged: an
- * outage of the limiter must not take logins down with it (documented in the README).
+ * If a limiter cannot be reached, the request is allowed and the failure logged: an outage of the
+ * limiter must not take logins down with it (documented in the README).
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
