@@ -259,14 +259,15 @@ describe("the RateLimiter Durable Object", () => {
     const limiter = stub();
     await limiter.hit(5, 60_000, Date.now());
     await runInDurableObject(limiter, async (_instance: RateLimiter, state) => {
-      expect(state.storage.sql.exec("SELECT count(*) AS n FROM hits").one().n).toBe(1);
+      expect(state.storage.sql.exec("SELECT count(*) AS n FROM counts").one().n).toBe(1);
       expect(await state.storage.getAlarm()).not.toBeNull();
     });
     expect(await runDurableObjectAlarm(limiter)).toBe(true);
     await runInDurableObject(limiter, async (_instance: RateLimiter, state) => {
       expect(
-        state.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master WHERE name = 'hits'").one()
-          .n,
+        state.storage.sql
+          .exec("SELECT count(*) AS n FROM sqlite_master WHERE name = 'counts'")
+          .one().n,
       ).toBe(0);
     });
   });
@@ -278,6 +279,51 @@ describe("the RateLimiter Durable Object", () => {
     expect(await limiter.hit(1, 60_000, t)).toMatchObject({ allowed: false });
     await limiter.reset();
     expect(await limiter.hit(1, 60_000, t)).toMatchObject({ allowed: true, remaining: 0 });
+  });
+
+  it("counts several keys at once, and none of them when one is full", async () => {
+    const limiter = stub();
+    const t = Date.now();
+    const rules = [
+      { key: "a", limit: 2, windowMs: 10_000 },
+      { key: "b", limit: 1, windowMs: 60_000 },
+    ];
+    expect(await limiter.hitAll(rules, t)).toMatchObject([
+      { allowed: true, remaining: 1 },
+      { allowed: true, remaining: 0 },
+    ]);
+    // "b" is full: "a" is not counted either, so it still has its one slot.
+    expect(await limiter.hitAll(rules, t + 1_000)).toMatchObject([
+      { allowed: true },
+      { allowed: false, retryAfterSeconds: 59 },
+    ]);
+    expect(await limiter.hitAll([rules[0] as (typeof rules)[0]], t + 2_000)).toMatchObject([
+      { allowed: true, remaining: 0 },
+    ]);
+    // Clearing "a" and refunding "b" leaves both with room.
+    await limiter.reset(["a"], { at: t, keys: ["b"] });
+    expect(await limiter.hitAll(rules, t + 3_000)).toMatchObject([
+      { allowed: true, remaining: 1 },
+      { allowed: true, remaining: 0 },
+    ]);
+    // The alarm waits for the longest window.
+    await runInDurableObject(limiter, async (_instance: RateLimiter, state) => {
+      expect(await state.storage.getAlarm()).toBe(t + 3_000 + 60_000);
+    });
+  });
+
+  it("keeps the counts an instance kept before keys existed", async () => {
+    const limiter = stub();
+    const t = 1_000_000;
+    await runInDurableObject(limiter, async (_instance: RateLimiter, state) => {
+      state.storage.sql.exec("CREATE TABLE hits (at INTEGER NOT NULL)");
+      state.storage.sql.exec("INSERT INTO hits (at) VALUES (?), (?)", t, t + 1_000);
+    });
+    expect(await limiter.hit(2, 10_000, t + 2_000)).toMatchObject({
+      allowed: false,
+      retryAfterSeconds: 8,
+    });
+    expect(await limiter.hit(2, 10_000, t + 10_001)).toMatchObject({ allowed: true, remaining: 0 });
   });
 
   it("after a limit is lowered, Retry-After waits until enough requests have left the window", async () => {

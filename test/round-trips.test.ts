@@ -85,9 +85,9 @@ describe("round trips per hot route (rate limits on)", () => {
       d1: 2,
       d1Statements: 5,
       kv: 0,
-      // Three counts, and (after the right password, not awaited) the network's cleared and the
-      // ceiling refunded, beside the batch.
-      do: 5,
+      // The network's count and the account's (per network and its ceiling, in one instance), and
+      // (after the right password, not awaited) the account's settled, beside the batch.
+      do: 3,
       ratelimit: 1,
       queue: 0,
       depth: 3,
@@ -179,7 +179,7 @@ describe("round trips per hot route (rate limits on)", () => {
     }
   });
 
-  it("POST /auth/login/: three Durable Object calls at once, one level", async () => {
+  it("POST /auth/login/: two Durable Object calls at once, one level", async () => {
     const user = await register();
     const { status, summary, trace } = await traced(
       request("POST", "/auth/login/", {
@@ -189,12 +189,12 @@ describe("round trips per hot route (rate limits on)", () => {
     );
     expect(status).toBe(200);
     const levels = trace.calls
-      .filter((c) => c.kind === "do" && c.what === "hit")
+      .filter((c) => c.kind === "do" && c.what === "hitAll")
       .map((c) => c.level);
-    expect(levels).toHaveLength(3);
+    expect(levels).toHaveLength(2);
     expect(new Set(levels).size, trace.list().join("\n")).toBe(1);
-    // Then two more at once: clearing this network's count, refunding the ceiling's.
-    expect(summary.do).toBe(5);
+    // Then one more: the account's instance clears this network's count and refunds the ceiling.
+    expect(summary.do).toBe(3);
   });
 
   it("POST /auth/password-reset/: the network and email counts at once", async () => {

@@ -19,7 +19,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { verifyDeviceProof } from "../auth/jwt";
 import type { PasswordAttempts } from "../auth/passwords";
-import { clear, clientNetwork, emailSubject, enforceAll, type PolicyName } from "./limits";
+import { clientNetwork, emailSubject, enforceAll, perAccount, perSubject } from "./limits";
 
 /**
  * The attempts of one request. A login may present a device proof (`deviceProof`), checked
@@ -33,8 +33,7 @@ export function passwordAttempts(
   from: { deviceProof?: string | undefined } | { sessionId: string },
 ): PasswordAttempts & { device(): string | null } {
   const network = clientNetwork(c.get("clientIp"));
-  let cleared: [PolicyName, string][] = [];
-  let refund: (() => Promise<void>) | null = null;
+  let settle: (() => Promise<void>) | null = null;
   let device: string | null = null;
   return {
     async begin(email, account) {
@@ -44,32 +43,29 @@ export function passwordAttempts(
         () => null,
       );
       const subject = await emailSubject(email);
-      const onNetwork: [PolicyName, string] = ["login-account", `${subject}:${network}`];
+      // All of an account's counts live in its one limiter instance: asked once per attempt.
+      const onNetwork = perAccount("login-account", subject, network);
       if ("sessionId" in from) {
-        cleared = [onNetwork, ["login-device", `${subject}:session:${from.sessionId}`]];
-        await enforceAll(c, cleared);
+        const own = [onNetwork, perAccount("login-device", subject, `session:${from.sessionId}`)];
+        const counted = await enforceAll(c, own);
+        settle = () => counted.settle(own, []);
         return;
       }
       device = from.deviceProof
         ? await verifyDeviceProof(c.get("config"), from.deviceProof, await known)
         : null;
       if (device !== null) {
-        cleared = [["login-device", `${subject}:${device}`]];
-        await enforceAll(c, cleared);
+        const own = [perAccount("login-device", subject, device)];
+        const counted = await enforceAll(c, own);
+        settle = () => counted.settle(own, []);
         return;
       }
-      cleared = [onNetwork];
-      const counted = await enforceAll(c, [
-        ["login-ip", network],
-        onNetwork,
-        ["login-ceiling", subject],
-      ]);
-      refund = () => counted.undo("login-ceiling", subject);
+      const ceiling = perAccount("login-ceiling", subject);
+      const counted = await enforceAll(c, [perSubject("login-ip", network), onNetwork, ceiling]);
+      settle = () => counted.settle([onNetwork], [ceiling]);
     },
     succeeded() {
-      c.executionCtx.waitUntil(
-        Promise.all([...cleared.map(([policy, key]) => clear(c, policy, key)), refund?.()]),
-      );
+      if (settle) c.executionCtx.waitUntil(settle());
     },
     /** The id of the proven device this login came from (its proof is renewed, not multiplied). */
     device: () => device,

@@ -15,7 +15,7 @@ import type { Config } from "../config";
 import { ApiError } from "../errors";
 import { errorDetail, log } from "../logging";
 import { normalizeEmail } from "../users/identity";
-import type { LimitState } from "./rate-limiter";
+import type { LimitState, RateLimiter, Rule } from "./rate-limiter";
 
 export type PolicyName = keyof Config["rateLimits"];
 
@@ -53,33 +53,78 @@ export async function emailSubject(email: string): Promise<string> {
 /** Longer than this, the limiter counts as unreachable (a hung call must not hang logins). */
 const LIMITER_TIMEOUT_MS = 2_000;
 
-async function hit(
-  c: Context<AppEnv>,
-  policy: PolicyName,
-  subject: string,
-  now = Date.now(),
-): Promise<LimitState | null> {
-  const rule = c.get("config").rateLimits[policy];
-  if (!rule) return null;
+/**
+ * One count to take: its policy, the RateLimiter instance that holds it and its key there. Most
+ * policies count each subject in an instance of its own (`perSubject`); an account's login counts
+ * share the account's instance (`perAccount`), so a login asks it once for all of them.
+ */
+export interface Check {
+  policy: PolicyName;
+  object: string;
+  key: string;
+}
+
+export const perSubject = (policy: PolicyName, subject: string): Check => ({
+  policy,
+  object: `${policy}:${subject}`,
+  key: "",
+});
+
+export const perAccount = (policy: PolicyName, account: string, within?: string): Check => ({
+  policy,
+  object: `account:${account}`,
+  key: within === undefined ? policy : `${policy}:${within}`,
+});
+
+/** The checks grouped by instance, each with its rule (policies switched off are left out). */
+function byInstance(c: Context<AppEnv>, checks: Check[]) {
+  const groups = new Map<string, { check: Check; rule: Rule }[]>();
+  for (const check of checks) {
+    const rule = c.get("config").rateLimits[check.policy];
+    if (!rule) continue;
+    const group = groups.get(check.object) ?? [];
+    group.push({
+      check,
+      rule: { key: check.key, limit: rule.limit, windowMs: rule.windowSeconds * 1000 },
+    });
+    groups.set(check.object, group);
+  }
+  return [...groups].map(([object, entries]) => ({ object, entries }));
+}
+
+async function withTimeout<T>(call: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("rate limiter timed out")), LIMITER_TIMEOUT_MS);
+  });
   try {
-    const stub = c.env.RATE_LIMITER.getByName(`${policy}:${subject}`);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("rate limiter timed out")), LIMITER_TIMEOUT_MS);
-    });
-    try {
-      return await Promise.race([stub.hit(rule.limit, rule.windowSeconds * 1000, now), timeout]);
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-    }
+    return await Promise.race([call, timeout]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+/** Counts one instance's checks at once; null when the limiter cannot be reached. */
+async function hitInstance(
+  c: Context<AppEnv>,
+  object: string,
+  rules: Rule[],
+  now: number,
+): Promise<LimitState[] | null> {
+  try {
+    return await withTimeout(c.env.RATE_LIMITER.getByName(object).hitAll(rules, now));
   } catch (err) {
-    log("warn", "rate_limiter_unavailable", {
-      correlation_id: c.get("correlationId"),
-      policy,
-      detail: errorDetail(err),
-    });
+    unavailable(c, object, err);
     return null;
   }
+}
+
+function unavailable(c: Context<AppEnv>, object: string, err: unknown) {
+  log("warn", "rate_limiter_unavailable", {
+    correlation_id: c.get("correlationId"),
+    policy: object.slice(0, object.indexOf(":")),
+    detail: errorDetail(err),
+  });
 }
 
 /**
@@ -109,43 +154,58 @@ export async function enforce(
   policy: PolicyName,
   subject: string,
 ): Promise<void> {
-  const state = await hit(c, policy, subject);
-  if (!state) return;
-  if (!state.allowed) throw limited(c, policy, state);
-  describe(c, policy, state);
+  await enforceAll(c, [perSubject(policy, subject)]);
 }
 
-/** One request counted against several policies; `undo` takes it back from one of them. */
+/** One request counted against several policies, and how to settle it afterwards. */
 interface Counted {
-  undo(policy: PolicyName, subject: string): Promise<void>;
+  /**
+   * Forgets the counts of `clear` (e.g. a network's failed logins, after a right password) and
+   * takes this request back from `refund`: one call per instance.
+   */
+  settle(clear: Check[], refund: Check[]): Promise<void>;
 }
 
 /**
- * Counts this request against several policies at once (the calls run concurrently). If any
- * refuses it, the others take it back — a refused request is no attempt, and must not use up
- * another policy's window — and the 429 waits for the latest of the refusals.
+ * Counts this request against several policies at once: one call per instance, the calls run
+ * concurrently. If any refuses it, the others take it back — a refused request is no attempt, and
+ * must not use up another policy's window — and the 429 waits for the latest of the refusals.
  */
-export async function enforceAll(
-  c: Context<AppEnv>,
-  checks: [policy: PolicyName, subject: string][],
-): Promise<Counted> {
+export async function enforceAll(c: Context<AppEnv>, checks: Check[]): Promise<Counted> {
   const now = Date.now();
-  const states = await Promise.all(checks.map(([policy, subject]) => hit(c, policy, subject, now)));
-  const counted: Counted = { undo: (policy, subject) => undo(c, policy, subject, now) };
-  const refused = checks.flatMap(([policy], i) => {
-    const state = states[i];
-    return state && !state.allowed ? [{ policy, state }] : [];
-  });
+  const groups = byInstance(c, checks);
+  const answers = await Promise.all(
+    groups.map(({ object, entries }) =>
+      hitInstance(
+        c,
+        object,
+        entries.map((e) => e.rule),
+        now,
+      ),
+    ),
+  );
+  const counted: Counted = { settle: (clear, refund) => settle(c, clear, refund, now) };
+  const results = groups.flatMap(({ entries }, g) =>
+    entries.map(({ check }, i) => ({ check, state: answers[g]?.[i] ?? null })),
+  );
+  const refused = results.flatMap(({ check, state }) =>
+    state && !state.allowed ? [{ policy: check.policy, state }] : [],
+  );
   if (refused.length === 0) {
-    checks.forEach(([policy], i) => {
-      const state = states[i];
-      if (state) describe(c, policy, state);
-    });
+    for (const { check, state } of results) if (state) describe(c, check.policy, state);
     return counted;
   }
+  // An instance that refused counted none of its keys; the others take theirs back.
   await Promise.all(
-    checks.map(([policy, subject], i) =>
-      states[i]?.allowed ? counted.undo(policy, subject) : undefined,
+    groups.map(({ object, entries }, g) =>
+      answers[g]?.every((state) => state.allowed)
+        ? call(c, object, (stub) =>
+            stub.undo(
+              now,
+              entries.map((e) => e.rule.key),
+            ),
+          )
+        : undefined,
     ),
   );
   const latest = refused.reduce((a, b) =>
@@ -155,26 +215,36 @@ export async function enforceAll(
   throw limited(c, latest.policy, latest.state);
 }
 
-async function undo(c: Context<AppEnv>, policy: PolicyName, subject: string, at: number) {
-  if (!c.get("config").rateLimits[policy]) return;
-  try {
-    await c.env.RATE_LIMITER.getByName(`${policy}:${subject}`).undo(at);
-  } catch (err) {
-    log("warn", "rate_limiter_unavailable", { policy, detail: errorDetail(err) });
+async function settle(c: Context<AppEnv>, clear: Check[], refund: Check[], at: number) {
+  const objects = new Map<string, { clear: string[]; refund: string[] }>();
+  for (const [checks, kind] of [
+    [clear, "clear"],
+    [refund, "refund"],
+  ] as const) {
+    for (const check of checks) {
+      if (!c.get("config").rateLimits[check.policy]) continue;
+      const entry = objects.get(check.object) ?? { clear: [], refund: [] };
+      entry[kind].push(check.key);
+      objects.set(check.object, entry);
+    }
   }
+  await Promise.all(
+    [...objects].map(([object, keys]) =>
+      call(c, object, (stub) => stub.reset(keys.clear, { at, keys: keys.refund })),
+    ),
+  );
 }
 
-/** Clears a subject's count (e.g. failed logins, after a successful one). */
-export async function clear(
+/** A call that only tidies up: if the limiter cannot be reached, it is logged and let go. */
+async function call(
   c: Context<AppEnv>,
-  policy: PolicyName,
-  subject: string,
+  object: string,
+  run: (stub: DurableObjectStub<RateLimiter>) => Promise<unknown>,
 ): Promise<void> {
-  if (!c.get("config").rateLimits[policy]) return;
   try {
-    await c.env.RATE_LIMITER.getByName(`${policy}:${subject}`).reset();
+    await run(c.env.RATE_LIMITER.getByName(object));
   } catch (err) {
-    log("warn", "rate_limiter_unavailable", { policy, detail: errorDetail(err) });
+    unavailable(c, object, err);
   }
 }
 

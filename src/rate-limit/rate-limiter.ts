@@ -1,8 +1,12 @@
 /**
- * The RateLimiter Durable Object (DESIGN §7): one instance per rate-limit key ("login-ip:203.0.113.7",
- * "login-account:<email hash>", …), counting exactly with a sliding-window log kept in the object's
- * own SQLite storage — so eviction or a restart does not reset a count — and an alarm that deletes
- * the log once its window has passed. RPC methods only, no inner router.
+ * The RateLimiter Durable Object (DESIGN §7): counts exactly with a sliding-window log kept in the
+ * object's own SQLite storage — so eviction or a restart does not reset a count — and an alarm
+ * that deletes what has left its window. RPC methods only, no inner router.
+ *
+ * An instance holds one or more keys. Most are named after one policy and subject
+ * ("login-ip:203.0.113.7") and count under the empty key; an account's instance
+ * ("account:<email hash>") holds all of that account's login counts (per network, per device, its
+ * ceiling), so a login asks it once for all of them and a count is checked and taken atomically.
  *
  * Times come from the caller (the Worker's clock), so a whole request uses one notion of "now" and
  * tests can move it.
@@ -21,6 +25,13 @@ export interface LimitState {
   resetSeconds: number;
 }
 
+/** One count to take: the key inside the instance and its rule. */
+export interface Rule {
+  key: string;
+  limit: number;
+  windowMs: number;
+}
+
 export class RateLimiter extends DurableObject<Env> {
   /** Whether the log table exists (it goes with `deleteAll`, and comes back on the next use). */
   private tableReady = false;
@@ -30,39 +41,77 @@ export class RateLimiter extends DurableObject<Env> {
     return "pong";
   }
 
-  /** Counts one request if the window has room; either way, says where the key stands. */
+  /** Counts one request under the empty key if the window has room; either way, says where it stands. */
   async hit(limit: number, windowMs: number, now: number): Promise<LimitState> {
-    // No await before the insert: a Durable Object runs one such step at a time, so check and
+    const [state] = await this.hitAll([{ key: "", limit, windowMs }], now);
+    return state as LimitState;
+  }
+
+  /**
+   * Counts one request under every rule's key if each has room, or under none if any is full —
+   * a refused request is no attempt, and must not use up another key's window. The states come
+   * back in the rules' order.
+   */
+  async hitAll(rules: Rule[], now: number): Promise<LimitState[]> {
+    // No await before the inserts: a Durable Object runs one such step at a time, so check and
     // count cannot interleave with another request's.
-    const state = this.state(limit, windowMs, now);
-    if (!state.allowed) return state;
-    this.ctx.storage.sql.exec("INSERT INTO hits (at) VALUES (?)", now);
-    const counted = this.state(limit, windowMs, now, true);
-    // The newest request leaves the window last: clean up then.
-    await this.ctx.storage.setAlarm(now + windowMs);
+    this.ensureTable(rules);
+    const states = rules.map((rule) => this.state(rule, now));
+    if (states.some((state) => !state.allowed)) return states;
+    for (const rule of rules) {
+      this.ctx.storage.sql.exec(
+        "INSERT INTO counts (key, at, expires) VALUES (?, ?, ?)",
+        rule.key,
+        now,
+        now + rule.windowMs,
+      );
+    }
+    const counted = rules.map((rule) => this.state(rule, now, true));
+    await this.scheduleCleanUp();
     return counted;
   }
 
   /**
-   * Takes back one request counted at `at` (a hit another policy refused, or a login attempt that
-   * turned out right): it was no guess, and must not use up the window.
+   * Takes back one request counted at `at` under each key (a hit another instance refused, or a
+   * login attempt that turned out right): it was no guess, and must not use up the window.
    */
-  async undo(at: number): Promise<void> {
+  async undo(at: number, keys: string[] = [""]): Promise<void> {
     this.ensureTable();
-    this.ctx.storage.sql.exec(
-      "DELETE FROM hits WHERE rowid = (SELECT rowid FROM hits WHERE at = ? LIMIT 1)",
-      at,
-    );
+    for (const key of keys) {
+      this.ctx.storage.sql.exec(
+        "DELETE FROM counts WHERE rowid = (SELECT rowid FROM counts WHERE key = ? AND at = ? LIMIT 1)",
+        key,
+        at,
+      );
+    }
   }
 
-  /** Forgets every counted request (e.g. failed logins, after a successful one). */
-  async reset(): Promise<void> {
-    await this.forget();
+  /**
+   * Forgets every request counted under the keys (e.g. a network's failed logins, after a
+   * successful one), or everything when no keys are named; and takes back one request counted at
+   * `refund.at` under each of `refund.keys`. One call, so a login settles its account at once.
+   */
+  async reset(keys?: string[], refund?: { at: number; keys: string[] }): Promise<void> {
+    if (keys === undefined) return this.forget();
+    this.ensureTable();
+    for (const key of keys) this.ctx.storage.sql.exec("DELETE FROM counts WHERE key = ?", key);
+    if (refund) await this.undo(refund.at, refund.keys);
   }
 
-  /** Once the last request has left its window, nothing needs keeping. */
+  /**
+   * The alarm is always set for when the last count leaves its window (every count moves it
+   * there), so when it fires everything has left: nothing needs keeping.
+   */
   override async alarm(): Promise<void> {
     await this.forget();
+  }
+
+  /** Sets the alarm for when the last count leaves its window. */
+  private async scheduleCleanUp(): Promise<void> {
+    const { last } = this.ctx.storage.sql
+      .exec<{ last: number | null }>("SELECT max(expires) AS last FROM counts")
+      .one();
+    if (last !== null) await this.ctx.storage.setAlarm(last);
   }
 
   private async forget() {
@@ -71,20 +120,43 @@ export class RateLimiter extends DurableObject<Env> {
     this.tableReady = false;
   }
 
-  private ensureTable() {
-    if (!this.tableReady) {
-      this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS hits (at INTEGER NOT NULL)");
-      this.tableReady = true;
-    }
+  private tableExists(name: string): boolean {
+    return (
+      this.ctx.storage.sql
+        .exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = ?", name)
+        .one().n > 0
+    );
   }
 
-  private state(limit: number, windowMs: number, now: number, counted = false): LimitState {
-    this.ensureTable();
+  /**
+   * Creates the log table. An instance written before keys existed has its counts in `hits (at)`:
+   * they move under the empty key, with the window of the rule that key is asked with now.
+   */
+  private ensureTable(rules: Rule[] = []) {
+    if (this.tableReady) return;
     const sql = this.ctx.storage.sql;
-    sql.exec("DELETE FROM hits WHERE at <= ?", now - windowMs);
+    sql.exec(
+      "CREATE TABLE IF NOT EXISTS counts (key TEXT NOT NULL, at INTEGER NOT NULL, expires INTEGER NOT NULL)",
+    );
+    sql.exec("CREATE INDEX IF NOT EXISTS counts_by_key ON counts (key, at)");
+    if (this.tableExists("hits")) {
+      const window = rules.find((rule) => rule.key === "")?.windowMs;
+      if (window !== undefined) {
+        sql.exec("INSERT INTO counts (key, at, expires) SELECT '', at, at + ? FROM hits", window);
+      }
+      sql.exec("DROP TABLE hits");
+    }
+    this.tableReady = true;
+  }
+
+  private state(rule: Rule, now: number, counted = false): LimitState {
+    const { key, limit, windowMs } = rule;
+    const sql = this.ctx.storage.sql;
+    sql.exec("DELETE FROM counts WHERE key = ? AND at <= ?", key, now - windowMs);
     const row = sql
       .exec<{ n: number; oldest: number | null }>(
-        "SELECT count(*) AS n, min(at) AS oldest FROM hits",
+        "SELECT count(*) AS n, min(at) AS oldest FROM counts WHERE key = ?",
+        key,
       )
       .one();
     const used = row.n;
@@ -98,7 +170,11 @@ export class RateLimiter extends DurableObject<Env> {
       // Room comes back when enough requests have left the window for one more to fit: more than
       // one if the limit was lowered below what the window already holds.
       const freeing = sql
-        .exec<{ at: number }>("SELECT at FROM hits ORDER BY at LIMIT 1 OFFSET ?", used - limit)
+        .exec<{ at: number }>(
+          "SELECT at FROM counts WHERE key = ? ORDER BY at LIMIT 1 OFFSET ?",
+          key,
+          used - limit,
+        )
         .one().at;
       retryAfterSeconds = Math.max(1, Math.ceil((freeing + windowMs - now) / 1000));
     }

@@ -142,7 +142,7 @@ export function tracedBindings(trace: Trace) {
   const limiter = bindMethods(env.RATE_LIMITER, (name, call) =>
     name === "getByName" || name === "get"
       ? (...args: unknown[]) =>
-          traced(trace, "do", call(...args) as object, ["hit", "undo", "reset", "ping"])
+          traced(trace, "do", call(...args) as object, ["hit", "hitAll", "undo", "reset", "ping"])
       : undefined,
   );
   const queue = (q: Queue) => traced(trace, "queue", q, ["send", "sendBatch", "metrics"]);

@@ -5,7 +5,13 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../app-env";
 import { scope } from "../../middleware/request-context";
-import { clientNetwork, emailSubject, enforce, enforceAll } from "../../rate-limit/limits";
+import {
+  clientNetwork,
+  emailSubject,
+  enforce,
+  enforceAll,
+  perSubject,
+} from "../../rate-limit/limits";
 import { confirmPasswordReset, requestPasswordReset } from "../../users/password";
 import { resendVerification as resend, verifyEmail as verify } from "../../users/verification";
 import { ok } from "../openapi";
@@ -32,8 +38,8 @@ export const passwordReset: RouteHandler<typeof routes.passwordReset, AppEnv> = 
   // Per network, and per email whether or not it has an account (the 429 tells nothing about who
   // exists): both asked at once.
   await enforceAll(c, [
-    ["reset-ip", clientNetwork(c.get("clientIp"))],
-    ["reset-email", await emailSubject(email)],
+    perSubject("reset-ip", clientNetwork(c.get("clientIp"))),
+    perSubject("reset-email", await emailSubject(email)),
   ]);
   await requestPasswordReset(scope(c), email);
   return c.json(ok(PASSWORD_RESET_MESSAGE, null), 202);
