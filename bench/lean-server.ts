@@ -58,6 +58,9 @@ export async function startLeanServer(
   const options = {
     host: "127.0.0.1",
     port,
+    ...(process.env.BENCH_INSPECTOR_PORT
+      ? { inspectorPort: Number(process.env.BENCH_INSPECTOR_PORT) }
+      : {}),
     // The Worker's one log line per request is written, as in production, but not printed here.
     handleStructuredLogs: () => {},
     workers: [
