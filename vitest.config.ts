@@ -106,6 +106,8 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             TEST_DJANGO_HASHES: djangoHashes(),
             ...secrets,
+            // The webhook tests' slow receiver answers after 3 s: a delivery gives up after 1.
+            WEBHOOK_TIMEOUT_SECONDS: "1",
             // Tests share one client address; the rate-limit tests set their own small limits.
             ...Object.fromEntries(
               [
@@ -139,6 +141,9 @@ export default defineConfig(async () => {
             "push-requests": { maxBatchTimeout: 0.05 },
             "push-requests-dlq": { maxBatchTimeout: 0.05 },
             "push-delivery": { maxBatchTimeout: 0.05 },
+            "webhook-events": { maxBatchTimeout: 0.05 },
+            "webhook-deliveries": { maxBatchTimeout: 0.05 },
+            "webhook-deliveries-dlq": { maxBatchTimeout: 0.05 },
           },
           // A second Worker that calls this one over Workers RPC, the way other Workers will.
           workers: [
@@ -162,8 +167,9 @@ export default defineConfig(async () => {
     ],
     test: {
       name: PROJECT,
-      // Builds the git-ignored PBKDF2 WebAssembly module when missing or stale (src/auth/pbkdf2.ts).
-      globalSetup: ["./src/auth/wasm/build.ts"],
+      // Builds the git-ignored PBKDF2 WebAssembly module when missing or stale (src/auth/pbkdf2.ts),
+      // and starts the webhook tests' HTTP receiver (test/setup/webhook-receiver.ts).
+      globalSetup: ["./src/auth/wasm/build.ts", "./test/setup/webhook-receiver.ts"],
       setupFiles: ["./test/setup/apply-migrations.ts"],
       testTimeout: 20_000,
       // The Worker logs a JSON line per request; show logs only for tests that fail.

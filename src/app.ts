@@ -38,6 +38,7 @@ import { pushRequestsRouter } from "./routes/push-requests/push-requests.index";
 import { pushTokensRouter } from "./routes/push-tokens/push-tokens.index";
 import { sessionsRouter } from "./routes/sessions/sessions.index";
 import { usersRouter } from "./routes/users/users.index";
+import { webhooksRouter } from "./routes/webhooks/webhooks.index";
 import { wellKnownRouter } from "./routes/well-known/well-known.index";
 
 const API_BASE = "/api/v1";
@@ -232,6 +233,7 @@ export function createApp(extension?: AppExtension) {
   app.route(API_BASE, pushRequestsRouter);
   app.route(API_BASE, lookupsRouter);
   app.route(API_BASE, adminRouter);
+  app.route(API_BASE, webhooksRouter);
   app.route(API_BASE, healthRouter);
   // The replaced services' paths; after the canonical routes, which they never shadow.
   app.route("/", compatRouter);

@@ -113,6 +113,8 @@ const configSchema = z
     RATE_LIMIT_RESET_EMAIL: limitPolicy("3/3600"),
     RATE_LIMIT_VERIFY_RESEND_USER: limitPolicy("3/3600"),
     RATE_LIMIT_GLOBAL_IP: limitPolicy("300/60"),
+    WEBHOOK_TIMEOUT_SECONDS: integer(10, 1, 30),
+    WEBHOOK_DISABLE_AFTER_HOURS: integer(120, 1, 24 * 30),
   })
   .transform((env, ctx) => {
     const refused = productionRefusals(env);
@@ -169,6 +171,12 @@ const configSchema = z
         "reset-email": env.RATE_LIMIT_RESET_EMAIL,
         "resend-user": env.RATE_LIMIT_VERIFY_RESEND_USER,
         "global-ip": env.RATE_LIMIT_GLOBAL_IP,
+      },
+      webhooks: {
+        /** How long one delivery attempt may take before it counts as failed. */
+        timeoutMs: env.WEBHOOK_TIMEOUT_SECONDS * 1000,
+        /** An endpoint failing this long without a success is disabled. */
+        disableAfterMs: env.WEBHOOK_DISABLE_AFTER_HOURS * 60 * 60 * 1000,
       },
       passwordHash: {
         memoryKib: env.PASSWORD_HASH_MEMORY_KIB,

@@ -29,6 +29,10 @@ import { IngressResultSchema } from "../src/routes/push-requests/push-requests.r
 import { PushTokenSchema } from "../src/routes/push-tokens/push-tokens.schemas";
 import { SessionSchema } from "../src/routes/sessions/sessions.schemas";
 import { AuditEntrySchema, TokenPairSchema, UserSchema } from "../src/routes/users/users.schemas";
+import {
+  WebhookDeliverySchema,
+  WebhookEndpointSchema,
+} from "../src/routes/webhooks/webhooks.routes";
 import { JwksSchema } from "../src/routes/well-known/well-known.index";
 import { call } from "./helpers/api";
 
@@ -233,6 +237,8 @@ describe("examples", () => {
       GatewayPreferences: GatewayPreferencesSchema,
       GatewayValidation: GatewayValidationSchema,
       ImportResult: ImportResultSchema,
+      WebhookEndpoint: WebhookEndpointSchema,
+      WebhookDelivery: WebhookDeliverySchema,
     };
     const requestSchemas = new Set(
       operations().flatMap(([, op]) => {

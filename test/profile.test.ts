@@ -237,7 +237,12 @@ describe("DELETE (deactivation)", () => {
     );
 
     const [event] = await outboxFor(user.id, "user.deactivated");
-    expect(event?.event.data).toEqual({ user_id: user.id, email: user.email, reason: "self" });
+    expect(event?.event.data).toEqual({
+      user_id: user.id,
+      email: user.email,
+      reason: "self",
+      legacy_id: expect.any(Number),
+    });
     expect(await auditFor(user.id, "account_deactivated")).toHaveLength(1);
     const [prefs] = await db().select().from(preferences).where(eq(preferences.user_id, user.id));
     expect(prefs).toBeDefined();

@@ -29,6 +29,11 @@ const AUDIT_ACTIONS = [
   "import_updated",
   "push_token_moved",
   "reauthentication_failure",
+  "webhook_created",
+  "webhook_updated",
+  "webhook_deleted",
+  "webhook_redelivered",
+  "webhook_disabled",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -18,7 +18,11 @@ export const users = sqliteTable(
   "users",
   {
     id: text("id").primaryKey(),
-    /** The integer primary key an imported user had in the Django service it came from. */
+    /**
+     * The user's integer id, for systems that key users by integers (the payment service's
+     * `user_id`): the primary key an imported user had in its Django service, or the next free
+     * one, given at registration.
+     */
     legacyId: integer("legacy_id"),
     /** Lower-cased and trimmed before it is stored; stays taken after deactivation. */
     email: text("email").notNull(),
@@ -271,6 +275,71 @@ export const pushIngress = sqliteTable(
     receivedFrom: text("received_from"),
   },
   (t) => [index("push_ingress_received_at_idx").on(t.receivedAt)],
+);
+
+/**
+ * Webhook endpoints outside Cloudflare (admin API, src/webhooks/): every event whose type the
+ * endpoint subscribes to is delivered to it, signed per Standard Webhooks with its secret.
+ */
+export const WEBHOOK_DISABLED_REASONS = ["admin", "failing"] as const;
+
+export const webhookEndpoints = sqliteTable("webhook_endpoints", {
+  id: text("id").primaryKey(),
+  url: text("url").notNull(),
+  description: text("description"),
+  /** JSON array of event types, or `["*"]` for every event but the ones carrying tokens. */
+  eventTypes: text("event_types", { mode: "json" }).$type<string[]>().notNull(),
+  /** `whsec_` + base64: shown once, at creation; needed to sign every delivery. */
+  secret: text("secret").notNull(),
+  enabled: flag("enabled").notNull().default(true),
+  disabledReason: text("disabled_reason", { enum: WEBHOOK_DISABLED_REASONS }),
+  /** Set at the first failed attempt after a success; the endpoint is disabled when it is old. */
+  failingSince: timestamp("failing_since"),
+  createdAt: timestamp("created_at").notNull(),
+  updatedAt: timestamp("updated_at").notNull(),
+});
+
+export const WEBHOOK_DELIVERY_STATUSES = [
+  "pending",
+  "retrying",
+  "succeeded",
+  "dead",
+  "cancelled",
+] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
+
+/** One event for one endpoint: the delivery log, and what a re-delivery sends again. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    /** The `webhook-id` header: the same on every attempt, so receivers can deduplicate. */
+    id: text("id").primaryKey(),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    eventId: text("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    /** The envelope as sent; token fields are blanked once it has been delivered. */
+    payload: text("payload").notNull(),
+    status: text("status", { enum: WEBHOOK_DELIVERY_STATUSES }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    /** HTTP status of the last attempt, null when it got no answer (timeout, network). */
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    /** How long the last attempt took, in milliseconds. */
+    latencyMs: integer("latency_ms"),
+    createdAt: timestamp("created_at").notNull(),
+    updatedAt: timestamp("updated_at").notNull(),
+    deliveredAt: timestamp("delivered_at"),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_event_unique").on(t.endpointId, t.eventId),
+    index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.createdAt),
+    check(
+      "webhook_deliveries_status_check",
+      sql`${t.status} IN (${oneOf(WEBHOOK_DELIVERY_STATUSES)})`,
+    ),
+  ],
 );
 
 export const auditLog = sqliteTable(

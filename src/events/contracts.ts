@@ -91,6 +91,13 @@ const eventDataSchemas = {
     /** deleted by the user, deactivated, moved to another user's account, or reported invalid. */
     reason: z.enum(["deleted", "deactivated", "moved", "invalid"]),
   }),
+  /** A webhook endpoint failed for WEBHOOK_DISABLE_AFTER_HOURS without a success: it is off. */
+  "webhook.endpoint_disabled": z.object({
+    endpoint_id: z.uuid(),
+    url: z.string(),
+    failing_since: z.iso.datetime(),
+    last_error: z.string().nullable(),
+  }),
   "security.refresh_token_reused": z.object({
     user_id: z.uuid(),
     session_id: z.uuid(),
@@ -142,6 +149,7 @@ export const anyEventSchema = z.discriminatedUnion("type", [
   eventSchema("push_token.added"),
   eventSchema("push_token.removed"),
   eventSchema("security.refresh_token_reused"),
+  eventSchema("webhook.endpoint_disabled"),
 ]);
 
 export type AnyEvent = z.infer<typeof anyEventSchema>;

@@ -1,8 +1,8 @@
 /**
  * The transactional outbox (DESIGN §2). An event is a row written in the same `DB.batch` as the
  * change it announces, so a committed change never loses its event and an uncommitted one never
- * emits it. After the response (or the consumer's commit), the rows are published to their queue —
- * USER_EVENTS for events, PUSH_DELIVERY for push jobs; whatever is left unpublished (a failed send,
+ * emits it. After the response (or the consumer's commit), the rows are published to their queues —
+ * USER_EVENTS and WEBHOOK_EVENTS for events, PUSH_DELIVERY for push jobs; whatever is left unpublished (a failed send,
  * a crash) is re-driven by the cron.
  */
 import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
@@ -65,6 +65,11 @@ export function outboxEvent<T extends EventType>(
   type: T,
   data: EventData<T>,
   at: Date,
+  /**
+   * A user whose integer id (`legacy_id`) the database gives out in the same batch: the event
+   * carries the number as committed, read by the statement itself.
+   */
+  options: { legacyIdOf?: string } = {},
 ) {
   const envelope = eventSchema(type).parse({
     id: crypto.randomUUID(),
@@ -74,10 +79,15 @@ export function outboxEvent<T extends EventType>(
     correlation_id: meta.correlationId,
     data,
   }) as EventEnvelope<T>;
+  const json = JSON.stringify(envelope);
+  const number = sql`(SELECT legacy_id FROM users WHERE id = ${options.legacyIdOf ?? null})`;
   const insert = db.insert(outbox).values({
     id: envelope.id,
     type,
-    payload: JSON.stringify(envelope),
+    payload:
+      options.legacyIdOf === undefined
+        ? json
+        : sql`iif(${number} IS NULL, ${json}, json_set(${json}, '$.data.legacy_id', ${number}))`,
     createdAt: at,
   });
   return Object.assign(insert, { eventId: envelope.id });
@@ -117,9 +127,15 @@ export async function commitAll(
   if (first) await commit(db, meta, [first, ...rest]);
 }
 
-/** The queue each outbox destination is published to. */
-export function outboxQueues(env: Env): Record<OutboxDestination, Queue> {
-  return { "user-events": env.USER_EVENTS, "push-delivery": env.PUSH_DELIVERY };
+/**
+ * The queues each outbox destination is published to. Every event also goes to webhook-events,
+ * whose consumer delivers it to the webhook endpoints subscribed to it (src/webhooks/).
+ */
+export function outboxQueues(env: Env): Record<OutboxDestination, Queue[]> {
+  return {
+    "user-events": [env.USER_EVENTS, env.WEBHOOK_EVENTS],
+    "push-delivery": [env.PUSH_DELIVERY],
+  };
 }
 
 /** The stored payload once published: secret fields (one-time tokens and their links) blanked. */
@@ -140,7 +156,7 @@ function redacted(type: string, payload: string): string {
  */
 export async function publishEvents(
   db: Db,
-  queues: Record<OutboxDestination, Queue>,
+  queues: Record<OutboxDestination, Queue[]>,
   ids: string[],
   now: Date = new Date(),
 ): Promise<number> {
@@ -177,12 +193,13 @@ export async function publishEvents(
     }
     for (const chunk of chunksForSending(rows.filter(fits))) {
       try {
-        await queues[destination].sendBatch(
-          chunk.map((row) => ({
-            body: JSON.parse(row.payload) as unknown,
-            contentType: "json" as const,
-          })),
-        );
+        // A row is published once every queue has it; if one send fails the re-drive sends to all
+        // again (at least once: consumers deduplicate by event id).
+        const messages = chunk.map((row) => ({
+          body: JSON.parse(row.payload) as unknown,
+          contentType: "json" as const,
+        }));
+        await Promise.all(queues[destination].map((queue) => queue.sendBatch(messages)));
       } catch (err) {
         // This chunk stays unpublished for the re-drive; the others still go.
         log("error", "outbox_publish_failed", {
@@ -222,7 +239,7 @@ const REDRIVE_BATCHES_PER_RUN = 10;
  */
 export async function redriveOutbox(
   db: Db,
-  queues: Record<OutboxDestination, Queue>,
+  queues: Record<OutboxDestination, Queue[]>,
   now: Date = new Date(),
 ): Promise<number> {
   let published = 0;

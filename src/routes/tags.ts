@@ -7,6 +7,9 @@ const TAG_DESCRIPTIONS = {
   Users: "Registration, the caller's profile, password change, and admin user management.",
   Sessions: "The caller's sessions (devices signed in), and ending them.",
   Admin: "User management for admins: search, deactivate, reactivate, change roles.",
+  Webhooks:
+    "Endpoints outside Cloudflare that receive the service's events, signed per Standard " +
+    "Webhooks (admin), and their delivery log.",
   Preferences: "Notification preferences of the caller.",
   "Push devices": "Push-notification device tokens of the caller.",
   "Delivery status": "The delivery-status log of notifications, reported by the delivery services.",

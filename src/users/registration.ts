@@ -5,7 +5,7 @@
  * - with REQUIRE_EMAIL_VERIFICATION, the same 202 whether or not the email has an account, so
  *   registration cannot be used to find out who has one; an existing owner gets a notice instead.
  */
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Scope } from "../app-env";
 import { auditEntry } from "../audit/audit-log";
 import { hashPassword } from "../auth/passwords";
@@ -55,7 +55,11 @@ async function newAccount({ db, config, meta }: Scope, input: Registration, now:
   };
   const prefs = input.preferences ?? {};
   const statements = [
-    db.insert(users).values(user),
+    // The next free integer id: one statement, and D1 runs one at a time, so no two accounts race
+    // to the same number.
+    db
+      .insert(users)
+      .values({ ...user, legacyId: sql`(SELECT coalesce(max(legacy_id), 0) + 1 FROM users)` }),
     db.insert(preferences).values({ ...prefs, user_id: user.id, updated_at: now }),
     auditEntry(db, meta, { userId: user.id, action: "register", at: now }),
     outboxEvent(
@@ -64,6 +68,7 @@ async function newAccount({ db, config, meta }: Scope, input: Registration, now:
       "user.created",
       { user_id: user.id, email: user.email, username: user.username, name: user.name },
       now,
+      { legacyIdOf: user.id },
     ),
     ...(await accountMail(db, config, meta, user, "email_verification", now)),
   ] as const;
