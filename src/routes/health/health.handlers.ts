@@ -9,7 +9,7 @@ import type * as routes from "./health.routes";
 const CHECK_TIMEOUT_MS = 2_000;
 
 async function probe(name: string, check: () => Promise<unknown>, correlationId: string) {
-  let timer: number | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
   try {
     await Promise.race([
       check(),
