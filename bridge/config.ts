@@ -3,6 +3,7 @@
  * Bad usage is a UsageError, which the entry point turns into the usage text and exit code 2.
  */
 import { parseArgs } from "node:util";
+import { Webhook } from "standardwebhooks";
 
 export type Mode = "in" | "out";
 export type Profile = "payment" | "generic";
@@ -103,6 +104,17 @@ function parsePrefetch(raw: string): number {
   return n;
 }
 
+/** `whsec_` and base64 the Standard Webhooks library can decode. */
+function isWebhookSecret(raw: string): boolean {
+  if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(raw)) return false;
+  try {
+    new Webhook(raw);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Reads the configuration; `null` when --help was asked for. */
 export function parseConfig(
   argv: string[],
@@ -122,7 +134,7 @@ export function parseConfig(
   if (modes.has("in") && serviceKey === "") {
     throw new UsageError("in needs the service key: --service-key or $USER_SERVICE_KEY");
   }
-  if (modes.has("out") && !/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(webhookSecret)) {
+  if (modes.has("out") && !isWebhookSecret(webhookSecret)) {
     throw new UsageError(
       "out needs the webhook endpoint's secret (whsec_…): --webhook-secret or $WEBHOOK_SECRET",
     );

@@ -18,7 +18,7 @@ const log = logFor("in");
  * names, types, durability and arguments), so whichever starts first, the other's declaration
  * matches and nobody gets PRECONDITION_FAILED.
  */
-export const TOPOLOGY = {
+const TOPOLOGY = {
   exchange: "notifications.direct",
   routingKey: "push",
   deadLetterExchange: "notifications.dlx",

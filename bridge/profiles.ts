@@ -19,9 +19,9 @@ export type Route =
   /** Signed by the service, yet not what the profile's contract needs. */
   | { kind: "malformed"; reason: string };
 
-/** The exchange each profile publishes to (the generic one is configurable). */
+/** Where the payment service reads `user.created` (a durable topic exchange). */
 export const PAYMENT_EXCHANGE = "events";
-export const PAYMENT_ROUTING_KEY = "user.created";
+const PAYMENT_ROUTING_KEY = "user.created";
 
 /** The envelope, or null when the value is not one. */
 export function envelopeOf(value: unknown): Envelope | null {

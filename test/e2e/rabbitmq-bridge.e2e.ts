@@ -344,7 +344,7 @@ async function deliveries(userId: string): Promise<Job[]> {
   return ((await res.json()) as { data: Job[] }).data;
 }
 
-async function deliveryFor(userId: string, notificationId: string, timeoutMs = 30_000) {
+async function deliveryFor(userId: string, notificationId: string, timeoutMs = 45_000) {
   let job: Job | undefined;
   await waitFor(
     `a delivery job for ${notificationId}`,
