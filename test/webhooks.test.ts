@@ -279,6 +279,14 @@ describe("delivering events", () => {
     expect(calls.map((c) => c.verified)).toEqual([true, true]);
   });
 
+  it("a redirect is not followed (it could point anywhere): it counts as a failure", async () => {
+    const token = await admin();
+    const hook = await endpoint(token, "redirect", ["preferences.updated"]);
+    const { row } = await firstAttempt(hook.id);
+    expect(row).toMatchObject({ status: "retrying", lastStatus: 302, lastError: "HTTP 302" });
+    expect((await received(hook.name)).map((r) => r.behaviour)).toEqual(["redirect"]);
+  });
+
   it("a timeout counts as a failure and is retried later", async () => {
     const token = await admin();
     const hook = await endpoint(token, "slow", ["preferences.updated"]);

@@ -138,13 +138,16 @@ export function outboxQueues(env: Env): Record<OutboxDestination, Queue[]> {
   };
 }
 
-/** The stored payload once published: secret fields (one-time tokens and their links) blanked. */
-function redacted(type: string, payload: string): string {
+/**
+ * A stored payload once it has been handed on (published, or delivered to a webhook): its secret
+ * fields (one-time tokens and their links) blanked.
+ */
+export function redacted(type: string, payload: string, note = "[redacted after publication]") {
   const fields = SECRET_FIELDS[type as EventType];
   if (!fields) return payload;
   const envelope = JSON.parse(payload) as { data: Record<string, unknown> };
   for (const field of fields) {
-    if (field in envelope.data) envelope.data[field] = "[redacted after publication]";
+    if (field in envelope.data) envelope.data[field] = note;
   }
   return JSON.stringify(envelope);
 }

@@ -11,15 +11,14 @@
  * - webhook-deliveries-dlq: marks the delivery dead in the log (an admin can re-deliver it).
  */
 import { and, eq, inArray, isNull } from "drizzle-orm";
-import { Webhook } from "standardwebhooks";
 import { auditEntry } from "../audit/audit-log";
 import type { Config } from "../config";
 import type { Db } from "../db/client";
 import { webhookDeliveries, webhookEndpoints } from "../db/schema";
-import { type EventType, SECRET_FIELDS } from "../events/contracts";
-import { commit, outboxEvent, outboxQueues, publishEvents } from "../events/outbox";
+import { commit, outboxEvent, outboxQueues, publishEvents, redacted } from "../events/outbox";
 import { errorDetail, log } from "../logging";
 import { subscribes } from "./endpoints";
+import { post } from "./send";
 
 /** What webhook-events carries: an event envelope as the outbox published it. */
 interface Envelope {
@@ -103,55 +102,6 @@ export function retryDelaySeconds(attempt: number): number {
   return Math.min(30 * 4 ** (attempt - 1), 12 * 60 * 60);
 }
 
-/** The payload once delivered: token fields blanked, as the outbox does once it has published. */
-function redacted(type: string, payload: string): string {
-  const fields = SECRET_FIELDS[type as EventType];
-  if (!fields) return payload;
-  const envelope = JSON.parse(payload) as { data: Record<string, unknown> };
-  for (const field of fields) {
-    if (field in envelope.data) envelope.data[field] = "[redacted after delivery]";
-  }
-  return JSON.stringify(envelope);
-}
-
-type Outcome = { ok: true; status: number } | { ok: false; status: number | null; error: string };
-
-/** One signed POST of a delivery's payload. */
-async function post(
-  config: Config,
-  endpoint: { url: string; secret: string },
-  delivery: { id: string; payload: string },
-): Promise<Outcome> {
-  const timestamp = new Date();
-  const signature = new Webhook(endpoint.secret).sign(delivery.id, timestamp, delivery.payload);
-  try {
-    const res = await fetch(endpoint.url, {
-      method: "POST",
-      headers: {
-        "Content-Type": "application/json",
-        "User-Agent": "user-service-webhooks/1",
-        "webhook-id": delivery.id,
-        "webhook-timestamp": String(Math.floor(timestamp.getTime() / 1000)),
-        "webhook-signature": signature,
-      },
-      body: delivery.payload,
-      redirect: "manual",
-      signal: AbortSignal.timeout(config.webhooks.timeoutMs),
-    });
-    // Only the status matters; the body is read (capped) so the connection can be reused.
-    await res.body?.cancel();
-    if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
-    return { ok: false, status: res.status, error: `HTTP ${res.status}` };
-  } catch (err) {
-    const timedOut = err instanceof Error && err.name === "TimeoutError";
-    return {
-      ok: false,
-      status: null,
-      error: timedOut ? `timed out after ${config.webhooks.timeoutMs} ms` : errorDetail(err),
-    };
-  }
-}
-
 /**
  * Makes one attempt of a delivery. Returns "retry" when the queue should try again later, or
  * "done" when there is nothing more to do (delivered, cancelled, or already settled).
@@ -194,7 +144,7 @@ async function attemptDelivery(
           latencyMs,
           deliveredAt: at,
           updatedAt: at,
-          payload: redacted(delivery.eventType, delivery.payload),
+          payload: redacted(delivery.eventType, delivery.payload, "[redacted after delivery]"),
         })
         .where(eq(webhookDeliveries.id, deliveryId)),
       db

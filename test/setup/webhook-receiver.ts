@@ -5,7 +5,8 @@
  * that receiver name, and records what it got.
  *
  *   POST /hooks/<name>/<behaviour>   a delivery; behaviour: ok (204), fail (500), slow (answers
- *                                    after 3 s), flaky (500 the first time, then 204)
+ *                                    after 3 s), flaky (500 the first time, then 204),
+ *                                    redirect (302 to this receiver's ok)
  *   PUT  /secrets/<name>             body: the endpoint's secret
  *   GET  /received/<name>            what <name> received: [{behaviour, headers, body, verified}]
  */
@@ -69,7 +70,9 @@ export default async function setup(project: TestProject) {
       const first = !seen.has(`${name}:${headers["webhook-id"]}`);
       seen.add(`${name}:${headers["webhook-id"]}`);
       if (behaviour === "fail" || (behaviour === "flaky" && first)) res.writeHead(500).end("no");
-      else if (behaviour === "slow") setTimeout(() => res.writeHead(204).end(), 3_000);
+      else if (behaviour === "redirect") {
+        res.writeHead(302, { location: `/hooks/${name}/ok` }).end();
+      } else if (behaviour === "slow") setTimeout(() => res.writeHead(204).end(), 3_000);
       else res.writeHead(204).end();
     });
   });
