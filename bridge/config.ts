@@ -5,8 +5,8 @@
 import { parseArgs } from "node:util";
 import { Webhook } from "standardwebhooks";
 
-export type Mode = "in" | "out";
-export type Profile = "payment" | "generic";
+type Mode = "in" | "out";
+type Profile = "payment" | "generic";
 
 export interface Config {
   modes: Set<Mode>;
