@@ -6,7 +6,7 @@
  * stop or a lost connection leaves the message to RabbitMQ, which delivers it again.
  */
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
-import { FIRST_DELAY_MS, MAX_DELAY_MS, nextDelay, pause } from "./backoff.ts";
+import { FIRST_DELAY_MS, MAX_DELAY_MS, nextDelay, pause, reconnecting } from "./backoff.ts";
 import type { Config } from "./config.ts";
 import { errorText, logFor } from "./log.ts";
 import { postPushRequest } from "./push-ingress.ts";
@@ -259,21 +259,7 @@ export function startInbound(config: Config): Runner {
     }
   }
 
-  const loop = (async () => {
-    let delay = FIRST_DELAY_MS;
-    while (!stopping.signal.aborted) {
-      try {
-        // A connection that got as far as consuming starts the backoff afresh.
-        if (await consumeOnce()) delay = FIRST_DELAY_MS;
-      } catch (err) {
-        log("error", "amqp_unavailable", { error: errorText(err), queue: config.queue });
-      }
-      if (stopping.signal.aborted) break;
-      log("info", "reconnecting", { in_ms: delay });
-      await pause(delay, stopping.signal);
-      delay = nextDelay(delay);
-    }
-  })();
+  const loop = reconnecting(consumeOnce, stopping.signal, log, { queue: config.queue });
 
   return {
     stop: async () => {

@@ -5,7 +5,7 @@
  * the message or does not confirm in time.
  */
 import amqp, { type ConfirmChannel, type Options } from "amqplib";
-import { FIRST_DELAY_MS, nextDelay, pause } from "./backoff.ts";
+import { reconnecting } from "./backoff.ts";
 import { errorText, logFor } from "./log.ts";
 
 const log = logFor("out");
@@ -78,20 +78,7 @@ export function startPublisher(amqpUrl: string, exchange: string): Publisher {
     }
   }
 
-  const loop = (async () => {
-    let delay = FIRST_DELAY_MS;
-    while (!stopping.signal.aborted) {
-      try {
-        if (await connectOnce()) delay = FIRST_DELAY_MS;
-      } catch (err) {
-        log("error", "amqp_unavailable", { error: errorText(err) });
-      }
-      if (stopping.signal.aborted) break;
-      log("info", "reconnecting", { in_ms: delay });
-      await pause(delay, stopping.signal);
-      delay = nextDelay(delay);
-    }
-  })();
+  const loop = reconnecting(connectOnce, stopping.signal, log);
 
   return {
     publish: (routingKey, body, options) => {
