@@ -226,6 +226,8 @@ export function getConfig(env: Env): Config {
 
 /** By key material: configurations with the same keys (vars aside) share one check. */
 const keysChecked = new Map<string, Promise<void>>();
+/** By parsed configuration (one per env), so a request pays no serialisation to find its check. */
+const checkOf = new WeakMap<Config, Promise<void>>();
 
 /**
  * The configuration, with its signing keys tried once per isolate: unusable key material is a
@@ -233,15 +235,19 @@ const keysChecked = new Map<string, Promise<void>>();
  */
 export async function getCheckedConfig(env: Env): Promise<Config> {
   const config = getConfig(env);
-  const material = JSON.stringify([config.jwt.signingKey, config.jwt.publicKeys]);
-  let checked = keysChecked.get(material);
+  let checked = checkOf.get(config);
   if (!checked) {
-    checked = signingKeyProblems(config).then((problems) => {
-      if (problems.length === 0) return;
-      log("error", "misconfigured", { settings: problems });
-      throw new ApiError("misconfigured", "The service is misconfigured");
-    });
-    keysChecked.set(material, checked);
+    const material = JSON.stringify([config.jwt.signingKey, config.jwt.publicKeys]);
+    checked = keysChecked.get(material);
+    if (!checked) {
+      checked = signingKeyProblems(config).then((problems) => {
+        if (problems.length === 0) return;
+        log("error", "misconfigured", { settings: problems });
+        throw new ApiError("misconfigured", "The service is misconfigured");
+      });
+      keysChecked.set(material, checked);
+    }
+    checkOf.set(config, checked);
   }
   await checked;
   return config;
