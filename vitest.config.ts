@@ -120,6 +120,8 @@ export default defineConfig(async () => {
                 "RESET_EMAIL",
                 "VERIFY_RESEND_USER",
                 "GLOBAL_IP",
+                "MFA_ACCOUNT",
+                "MFA_IP",
               ].map((name) => [`RATE_LIMIT_${name}`, "100000/60"]),
             ),
           },

@@ -5,10 +5,22 @@
  */
 import type { Config } from "./config";
 import type { Db } from "./db/client";
-import type { Role } from "./db/schema";
+import type { Aal, Role } from "./db/schema";
+
+/**
+ * How strongly a session was authenticated: its assurance level, the methods used (RFC 8176 `amr`
+ * values where one fits: `pwd`, `otp`; and `recovery_code`, `webauthn`), and when its user last
+ * proved who they are.
+ */
+export interface Assurance {
+  aal: Aal;
+  amr: string[];
+  /** Seconds since the epoch. */
+  authTime: number;
+}
 
 /** The claims of a verified access token (src/auth/jwt.ts). */
-export interface AccessClaims {
+export interface AccessClaims extends Assurance {
   userId: string;
   sid: string;
   email: string;

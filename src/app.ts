@@ -30,6 +30,7 @@ import { docsContentSecurityPolicy, docsRouter } from "./routes/docs/docs.index"
 import { isHealthPath, misconfiguredHealth } from "./routes/health/health.handlers";
 import { healthRouter } from "./routes/health/health.index";
 import { lookupsRouter } from "./routes/lookups/lookups.index";
+import { mfaRouter } from "./routes/mfa/mfa.index";
 import { notificationsRouter } from "./routes/notifications/notifications.index";
 import { createRouter } from "./routes/openapi";
 import { buildOpenApiDocument } from "./routes/openapi-document";
@@ -50,6 +51,8 @@ export interface AppExtension {
   routers: Router[];
   /** Whether they answer this request; where they do not, the document does not list them. */
   enabled: (config: Config, url: string) => boolean;
+  /** Pages with a Content-Security-Policy of their own, set after (so over) the strict one. */
+  pagePolicies?: { path: string; middleware: MiddlewareHandler<AppEnv> }[];
 }
 
 /** The OpenAPI paths of a router's routes (`/users/:id` becomes `/users/{id}`). */
@@ -202,6 +205,7 @@ export function createApp(extension?: AppExtension) {
   app.use("*", deprecatedPaths);
   // Before secureHeaders so it runs after it and replaces the strict CSP on the /docs page only.
   app.use("/docs", docsContentSecurityPolicy);
+  for (const page of extension?.pagePolicies ?? []) app.use(page.path, page.middleware);
   // Headers that need no configuration come first, so even a 500 `misconfigured` carries them.
   app.use(
     "*",
@@ -229,6 +233,7 @@ export function createApp(extension?: AppExtension) {
   app.route(API_BASE, pushTokensRouter);
   app.route(API_BASE, sessionsRouter);
   app.route(API_BASE, authRouter);
+  app.route(API_BASE, mfaRouter);
   app.route(API_BASE, notificationsRouter);
   app.route(API_BASE, pushRequestsRouter);
   app.route(API_BASE, lookupsRouter);

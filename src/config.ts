@@ -113,6 +113,13 @@ const configSchema = z
     RATE_LIMIT_RESET_EMAIL: limitPolicy("3/3600"),
     RATE_LIMIT_VERIFY_RESEND_USER: limitPolicy("3/3600"),
     RATE_LIMIT_GLOBAL_IP: limitPolicy("300/60"),
+    RATE_LIMIT_MFA_ACCOUNT: limitPolicy("10/900"),
+    RATE_LIMIT_MFA_IP: limitPolicy("30/900"),
+    MFA_ISSUER: text("User service"),
+    MFA_REQUIRED_FOR_ADMINS: boolean(false),
+    WEBAUTHN_RP_ID: z.string().optional(),
+    WEBAUTHN_RP_NAME: text("User service"),
+    WEBAUTHN_ORIGINS: origins,
     WEBHOOK_TIMEOUT_SECONDS: integer(10, 1, 30),
     WEBHOOK_DISABLE_AFTER_HOURS: integer(120, 1, 24 * 30),
   })
@@ -171,7 +178,11 @@ const configSchema = z
         "reset-email": env.RATE_LIMIT_RESET_EMAIL,
         "resend-user": env.RATE_LIMIT_VERIFY_RESEND_USER,
         "global-ip": env.RATE_LIMIT_GLOBAL_IP,
+        /** Second-factor attempts (codes, recovery codes, passkeys) on one account. */
+        "mfa-account": env.RATE_LIMIT_MFA_ACCOUNT,
+        "mfa-ip": env.RATE_LIMIT_MFA_IP,
       },
+      mfa: mfaSettings(env),
       webhooks: {
         /** How long one delivery attempt may take before it counts as failed. */
         timeoutMs: env.WEBHOOK_TIMEOUT_SECONDS * 1000,
@@ -187,6 +198,29 @@ const configSchema = z
   });
 
 export type Config = z.output<typeof configSchema>;
+
+/**
+ * Second factors' settings. The passkeys' relying party defaults to APP_BASE_URL's host and
+ * origin: a passkey is bound to its relying-party id for life, so set WEBAUTHN_RP_ID before the
+ * first one is registered.
+ */
+function mfaSettings(env: {
+  APP_BASE_URL: string;
+  MFA_ISSUER: string;
+  MFA_REQUIRED_FOR_ADMINS: boolean;
+  WEBAUTHN_RP_ID?: string | undefined;
+  WEBAUTHN_RP_NAME: string;
+  WEBAUTHN_ORIGINS: string[];
+}) {
+  const base = new URL(env.APP_BASE_URL);
+  return {
+    issuer: env.MFA_ISSUER,
+    requiredForAdmins: env.MFA_REQUIRED_FOR_ADMINS,
+    rpId: env.WEBAUTHN_RP_ID?.trim() || base.hostname,
+    rpName: env.WEBAUTHN_RP_NAME,
+    origins: env.WEBAUTHN_ORIGINS.length > 0 ? env.WEBAUTHN_ORIGINS : [base.origin],
+  };
+}
 
 const parsed = new WeakMap<object, Config>();
 

@@ -22,6 +22,9 @@ import {
   PushTokenLookupSchema,
   TokenValidationSchema,
 } from "../src/routes/lookups/lookups.routes";
+import * as mfaSchemas from "../src/routes/mfa/mfa.schemas";
+import * as passkeySchemas from "../src/routes/mfa/passkeys.schemas";
+import * as tokenSchemas from "../src/routes/mfa/tokens.schemas";
 import { StatusEntrySchema } from "../src/routes/notifications/notifications.schemas";
 import { ErrorSchema } from "../src/routes/openapi";
 import { PageMetaSchema } from "../src/routes/pagination";
@@ -160,8 +163,10 @@ describe("every operation", () => {
   });
 
   it("that can answer 401 names its security scheme, unless the credential is in the body", () => {
-    // Login and refresh are public: the password or refresh token in the body is the credential.
-    const credentialInBody = /\/(auth\/login|auth\/refresh|users\/login|users\/token\/refresh)$/;
+    // Login and refresh are public: the password or refresh token in the body is the credential
+    // (the `mfa_token` and a second factor, a passkey assertion).
+    const credentialInBody =
+      /\/(auth\/login|auth\/refresh|users\/login|users\/token\/refresh|auth\/mfa\/challenge|auth\/passkeys\/verify)$/;
     for (const [key, op] of operations()) {
       const security = op.security ?? [];
       if ("401" in op.responses && !credentialInBody.test(key)) {
@@ -239,6 +244,17 @@ describe("examples", () => {
       ImportResult: ImportResultSchema,
       WebhookEndpoint: WebhookEndpointSchema,
       WebhookDelivery: WebhookDeliverySchema,
+      MfaFactor: mfaSchemas.FactorSchema,
+      MfaRequired: mfaSchemas.MfaRequiredSchema,
+      TotpEnrolment: mfaSchemas.TotpEnrolmentSchema,
+      TotpVerified: mfaSchemas.TotpVerifiedSchema,
+      RecoveryCodes: mfaSchemas.RecoveryCodesSchema,
+      ReissuedAccessToken: tokenSchemas.AccessTokenSchema,
+      WebAuthnCeremony: passkeySchemas.CeremonySchema,
+      PasskeyRegistered: passkeySchemas.PasskeyRegisteredSchema,
+      // Parts of request bodies.
+      WebAuthnAssertion: passkeySchemas.AssertionSchema,
+      WebAuthnAttestation: passkeySchemas.AttestationSchema,
     };
     const requestSchemas = new Set(
       operations().flatMap(([, op]) => {

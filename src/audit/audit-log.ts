@@ -34,6 +34,14 @@ const AUDIT_ACTIONS = [
   "webhook_deleted",
   "webhook_redelivered",
   "webhook_disabled",
+  "reauthenticated",
+  "login_mfa_required",
+  "mfa_factor_added",
+  "mfa_factor_removed",
+  "mfa_recovery_codes_replaced",
+  "mfa_failure",
+  "mfa_step_up",
+  "mfa_reset",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -173,6 +173,13 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   if (!(await isAdmin(c.get("db"), claims.userId))) {
     throw new ApiError("forbidden", "Admin role required");
   }
+  // MFA_REQUIRED_FOR_ADMINS: an admin session must have shown a second factor.
+  if (c.get("config").mfa.requiredForAdmins && claims.aal !== "aal2") {
+    throw new ApiError(
+      "mfa_required",
+      "Admin actions need a session signed in with a second factor",
+    );
+  }
   c.set("caller", { kind: "user", userId: claims.userId, sid: claims.sid, role: "admin" });
   await next();
 });

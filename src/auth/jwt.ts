@@ -12,7 +12,7 @@ import {
   jwtVerify,
   SignJWT,
 } from "jose";
-import type { AccessClaims } from "../app-env";
+import type { AccessClaims, Assurance } from "../app-env";
 import type { Config } from "../config";
 import type { Role } from "../db/schema";
 import { ApiError } from "../errors";
@@ -63,7 +63,7 @@ export interface SignedAccessToken {
 
 export async function signAccessToken(
   config: Config,
-  subject: { userId: string; sid: string; email: string; role: Role },
+  subject: { userId: string; sid: string; email: string; role: Role; assurance: Assurance },
   now: number = Date.now(),
 ): Promise<SignedAccessToken> {
   const { signingKey } = await keys(config.jwt);
@@ -75,6 +75,9 @@ export async function signAccessToken(
     email: subject.email,
     role: subject.role,
     token_type: "access",
+    aal: subject.assurance.aal,
+    amr: subject.assurance.amr,
+    auth_time: subject.assurance.authTime,
   })
     .setProtectedHeader({ alg: ALGORITHM, kid: config.jwt.signingKey.kid, typ: "JWT" })
     .setIssuer(config.jwt.issuer)
@@ -140,6 +143,7 @@ async function verifyAccessTokenSignature(config: Config, token: string): Promis
     throw new ApiError("invalid_token", "Access token is invalid");
   }
   const { sub, user_id, sid, email, role, token_type, jti, exp, iat } = payload;
+  const assurance = assuranceOf(payload);
   if (
     token_type !== "access" ||
     typeof sub !== "string" ||
@@ -150,13 +154,29 @@ async function verifyAccessTokenSignature(config: Config, token: string): Promis
     typeof jti !== "string" ||
     typeof exp !== "number" ||
     typeof iat !== "number" ||
+    assurance === null ||
     // A token "issued" in the future was not issued by us (or was, by a clock gone wrong): either
     // way it would outlive the lifetime it claims.
     iat > Math.floor(Date.now() / 1000) + CLOCK_SKEW_SECONDS
   ) {
     throw new ApiError("invalid_token", "Access token is invalid");
   }
-  return { userId: sub, sid, email, role, jti, exp, iat };
+  return { userId: sub, sid, email, role, jti, exp, iat, ...assurance };
+}
+
+/**
+ * A token's assurance claims. Tokens signed before second factors existed carry none: they are
+ * `aal1` by password, authenticated at no known time (so never "recently").
+ */
+function assuranceOf(payload: Record<string, unknown>): Assurance | null {
+  const { aal, amr, auth_time } = payload;
+  if (aal === undefined && amr === undefined && auth_time === undefined) {
+    return { aal: "aal1", amr: ["pwd"], authTime: 0 };
+  }
+  if (aal !== "aal1" && aal !== "aal2") return null;
+  if (!Array.isArray(amr) || !amr.every((m) => typeof m === "string")) return null;
+  if (typeof auth_time !== "number" || !Number.isInteger(auth_time)) return null;
+  return { aal, amr, authTime: auth_time };
 }
 
 /**

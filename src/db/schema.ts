@@ -117,6 +117,10 @@ export const pushTokens = sqliteTable(
   ],
 );
 
+/** Authenticator assurance levels (NIST SP 800-63B): a password or one factor; two factors. */
+export const AALS = ["aal1", "aal2"] as const;
+export type Aal = (typeof AALS)[number];
+
 export const sessions = sqliteTable(
   "sessions",
   {
@@ -138,6 +142,14 @@ export const sessions = sqliteTable(
     lastUsedAt: timestamp("last_used_at").notNull(),
     ip: text("ip"),
     userAgent: text("user_agent"),
+    /**
+     * How the session was authenticated (README: Second factors): `aal2` once a second factor was
+     * shown, and the methods (`amr`); both go into every access token the session issues.
+     */
+    aal: text("aal", { enum: AALS }).notNull().default("aal1"),
+    amr: text("amr", { mode: "json" }).$type<string[]>().notNull().default(["pwd"]),
+    /** When its user last proved who they are (sign-in, re-authentication, step-up). */
+    authenticatedAt: timestamp("authenticated_at"),
   },
   (t) => [
     uniqueIndex("sessions_refresh_token_hash_unique").on(t.refreshTokenHash),

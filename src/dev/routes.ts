@@ -20,6 +20,7 @@ import {
 import { tags } from "../routes/tags";
 import { emailField } from "../routes/users/users.schemas";
 import { devToolsOn } from "./enabled";
+import { PASSKEY_PAGE, PASSKEY_SCRIPT } from "./passkey-page";
 import { listDevMailbox, listDevPushDeliveries } from "./store";
 
 const MAILBOX_LIMIT = 50;
@@ -159,6 +160,34 @@ const hash = createRoute({
   },
 });
 
+const passkeyPage = createRoute({
+  method: "get",
+  path: "/_dev/passkeys",
+  tags: tags("Dev tools"),
+  summary: "Local only (DEV_TOOLS): a page for trying passkeys in a browser",
+  description:
+    "Registers a user and a passkey, then signs in with the passkey alone or after the " +
+    "password, through the API as a browser client would. Open it on http://localhost with " +
+    "its origin in WEBAUTHN_ORIGINS. Absent (404) unless DEV_TOOLS is on.",
+  middleware: [devToolsOnly] as const,
+  responses: {
+    200: { content: { "text/html": { schema: z.string() } }, description: "The HTML page" },
+    ...errorResponses("not_found"),
+  },
+});
+
+const passkeyScript = createRoute({
+  method: "get",
+  path: "/_dev/passkeys.js",
+  tags: tags("Dev tools"),
+  summary: "Local only (DEV_TOOLS): the script of the passkeys page",
+  middleware: [devToolsOnly] as const,
+  responses: {
+    200: { content: { "text/javascript": { schema: z.string() } }, description: "The script" },
+    ...errorResponses("not_found"),
+  },
+});
+
 export const devRouter = createRouter()
   .openapi(mailbox, async (c) => {
     const { to } = c.req.valid("query");
@@ -188,4 +217,8 @@ export const devRouter = createRouter()
   .openapi(hash, (c) => {
     hashPassword(c.req.valid("json").password, c.get("config").passwordHash);
     return c.body(null, 204);
-  });
+  })
+  .openapi(passkeyPage, (c) => c.html(PASSKEY_PAGE, 200))
+  .openapi(passkeyScript, (c) =>
+    c.body(PASSKEY_SCRIPT, 200, { "Content-Type": "text/javascript; charset=utf-8" }),
+  );

@@ -26,6 +26,9 @@ const tokenMailFields = {
   expires_at: z.iso.datetime(),
 };
 
+/** Who a second-factor event is about, enough for the email service to tell them. */
+const mfaFields = { user_id: z.uuid(), email: z.email(), name: z.string(), ...legacyId };
+
 const eventDataSchemas = {
   "user.created": z.object(userFields),
   "user.updated": z.object({
@@ -104,6 +107,21 @@ const eventDataSchemas = {
     ip: z.string().nullable(),
     user_agent: z.string().nullable(),
   }),
+  /** A second factor was added (the first one turns multi-factor sign-in on). */
+  "security.mfa_enabled": z.object({
+    ...mfaFields,
+    factor_id: z.uuid(),
+    factor_type: z.enum(["totp", "webauthn"]),
+  }),
+  /** A factor was removed by its user; `remaining` 0 means sign-in needs the password alone. */
+  "security.mfa_disabled": z.object({
+    ...mfaFields,
+    factor_id: z.uuid(),
+    factor_type: z.enum(["totp", "webauthn"]),
+    remaining: z.number().int().nonnegative(),
+  }),
+  /** An admin removed all of the user's factors and ended their sessions; the user should be told. */
+  "security.mfa_reset": z.object({ ...mfaFields, by: z.uuid() }),
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;
@@ -149,6 +167,9 @@ export const anyEventSchema = z.discriminatedUnion("type", [
   eventSchema("push_token.added"),
   eventSchema("push_token.removed"),
   eventSchema("security.refresh_token_reused"),
+  eventSchema("security.mfa_enabled"),
+  eventSchema("security.mfa_disabled"),
+  eventSchema("security.mfa_reset"),
   eventSchema("webhook.endpoint_disabled"),
 ]);
 

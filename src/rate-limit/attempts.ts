@@ -19,6 +19,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { verifyDeviceProof } from "../auth/jwt";
 import type { PasswordAttempts } from "../auth/passwords";
+import type { SecondFactorAttempts } from "../mfa/sign-in";
 import { clientNetwork, emailSubject, enforceAll, perAccount, perSubject } from "./limits";
 
 /**
@@ -69,5 +70,25 @@ export function passwordAttempts(
     },
     /** The id of the proven device this login came from (its proof is renewed, not multiplied). */
     device: () => device,
+  };
+}
+
+/**
+ * Second-factor attempts (codes, recovery codes, passkeys): per client network always, and per
+ * account once the account is known, counted before the factor is checked. Success forgets the
+ * account's count and takes the attempt back from the network's.
+ */
+export function secondFactorAttempts(c: Context<AppEnv>): SecondFactorAttempts {
+  const network = perSubject("mfa-ip", clientNetwork(c.get("clientIp")));
+  let settle: (() => Promise<void>) | null = null;
+  return {
+    async begin(userId) {
+      const account = userId === null ? [] : [perAccount("mfa-account", userId)];
+      const counted = await enforceAll(c, [network, ...account]);
+      settle = () => counted.settle(account, [network]);
+    },
+    succeeded() {
+      if (settle) c.executionCtx.waitUntil(settle());
+    },
   };
 }

@@ -6,6 +6,10 @@ const TAG_DESCRIPTIONS = {
   Auth: "Login, token refresh, logout, email verification and password reset.",
   Users: "Registration, the caller's profile, password change, and admin user management.",
   Sessions: "The caller's sessions (devices signed in), and ending them.",
+  "Second factors":
+    "Authenticator apps (TOTP), recovery codes, the login's second step, step-up and " +
+    "re-authentication.",
+  Passkeys: "WebAuthn passkeys: as a second factor, and for signing in without a password.",
   Admin: "User management for admins: search, deactivate, reactivate, change roles.",
   Webhooks:
     "Endpoints outside Cloudflare that receive the service's events, signed per Standard " +

@@ -39,7 +39,7 @@ export class UserService extends WorkerEntrypoint<Env> {
     return userByEmail(getDb(this.env), email);
   }
 
-  /** `{ valid: true, user_id, sid, email, role, expires_at }` or `{ valid: false, reason }`. */
+  /** `{ valid: true, user_id, sid, email, role, expires_at, aal, amr, auth_time }` or `{ valid: false, reason }`. */
   async validateToken(token: string): Promise<TokenValidation> {
     if (typeof token !== "string" || token.length > 8192)
       return { valid: false, reason: "invalid" };

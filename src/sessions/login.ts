@@ -13,10 +13,10 @@ import {
   spendPasswordWork,
   verifyPassword,
 } from "../auth/passwords";
-import { users } from "../db/schema";
+import { type UserRow, users } from "../db/schema";
 import { ApiError } from "../errors";
 import { commit } from "../events/outbox";
-import { selectUserWithPreferences } from "../users/user-object";
+import { selectUserForLogin } from "../users/user-object";
 import { newSession } from "./sessions";
 import { type TokenPair, tokenPair } from "./token-pair";
 
@@ -30,11 +30,13 @@ export async function logIn(
   scope: Scope,
   credentials: { email: string; password: string },
   attempts: PasswordAttempts,
-): Promise<{ pair: TokenPair; account: ProofAccount }> {
+): Promise<
+  { pair: TokenPair; account: ProofAccount; mfa?: never } | { mfa: UserRow; pair?: never }
+> {
   const { db, config, meta } = scope;
   const { email, password } = credentials;
   // The lookup and the counts that need no device proof run at once.
-  const lookup = selectUserWithPreferences(db)
+  const lookup = selectUserForLogin(db)
     .where(eq(users.email, email))
     .limit(1)
     .then(([row]) => row);
@@ -74,22 +76,29 @@ export async function logIn(
     });
     throw new ApiError("email_not_verified", "Verify your email address before logging in");
   }
-  const session = await newSession(scope, user.id, now);
   // An outdated or imported (Django) hash is replaced while we hold the plaintext.
   const passwordHash = check.needsRehash ? hashPassword(password, config.passwordHash) : undefined;
+  // Conditional on the hash we verified: a password change committed meanwhile must not be
+  // overwritten with a hash of the old password.
+  const rehash = passwordHash
+    ? [
+        db
+          .update(users)
+          .set({ passwordHash })
+          .where(and(eq(users.id, user.id), eq(users.passwordHash, user.passwordHash))),
+      ]
+    : [];
+  if (found.mfa) {
+    // No session yet: the caller asks for the second factor (src/mfa/sign-in.ts).
+    const [first] = rehash;
+    if (first) await first;
+    return { mfa: { ...user, passwordHash: passwordHash ?? user.passwordHash } };
+  }
+  const session = await newSession(scope, user.id, now);
   await commit(db, meta, [
     ...session.inserts,
     db.update(users).set({ lastLoginAt: now }).where(eq(users.id, user.id)),
-    // Conditional on the hash we verified: a password change committed meanwhile must not be
-    // overwritten with a hash of the old password.
-    ...(passwordHash
-      ? [
-          db
-            .update(users)
-            .set({ passwordHash })
-            .where(and(eq(users.id, user.id), eq(users.passwordHash, user.passwordHash))),
-        ]
-      : []),
+    ...rehash,
     auditEntry(db, meta, {
       userId: user.id,
       action: "login_success",

@@ -9,7 +9,7 @@
  * - a token nobody issued is just invalid (so garbage cannot be used to revoke others' sessions).
  */
 import { and, eq, gt, isNull, type SQL, sql } from "drizzle-orm";
-import type { Scope } from "../app-env";
+import type { Assurance, Scope } from "../app-env";
 import { auditEntry } from "../audit/audit-log";
 import { randomToken, sha256Hex } from "../auth/tokens";
 import type { Db } from "../db/client";
@@ -18,7 +18,7 @@ import { ApiError } from "../errors";
 import { commit, outboxEvent } from "../events/outbox";
 import { log } from "../logging";
 import { selectUserWithPreferences, type UserWithPreferences } from "../users/user-object";
-import { denySessions, revokeSessions, USER_AGENT_MAX } from "./sessions";
+import { denySessions, revokeSessions, sessionAssurance, USER_AGENT_MAX } from "./sessions";
 
 const invalidRefreshToken = () =>
   new ApiError("invalid_token", "Refresh token is invalid or expired");
@@ -47,6 +47,7 @@ function recordIssuedToken(db: Db, tokenHash: string, now: Date) {
 export interface RotatedSession {
   sessionId: string;
   refreshToken: string;
+  assurance: Assurance;
   user: UserWithPreferences;
 }
 
@@ -68,7 +69,13 @@ async function moveToNewToken(
       .update(sessions)
       .set({ ...set, refreshTokenHash: newHash, lastUsedAt: now })
       .where(and(where, isNull(sessions.revokedAt), userIsActive))
-      .returning({ id: sessions.id }),
+      .returning({
+        id: sessions.id,
+        aal: sessions.aal,
+        amr: sessions.amr,
+        authenticatedAt: sessions.authenticatedAt,
+        createdAt: sessions.createdAt,
+      }),
     recordIssuedToken(db, newHash, now),
     selectUserWithPreferences(db)
       .innerJoin(sessions, eq(sessions.userId, users.id))
@@ -76,7 +83,9 @@ async function moveToNewToken(
   ]);
   const session = moved[0];
   const user = found[0];
-  return session && user ? { sessionId: session.id, refreshToken, user } : null;
+  return session && user
+    ? { sessionId: session.id, refreshToken, user, assurance: sessionAssurance(session) }
+    : null;
 }
 
 /** The session that once issued this token hash, with what rotation needs to know. */

@@ -5,7 +5,7 @@
  * expire. Refresh-token rotation is in refresh.ts.
  */
 import { and, count, desc, eq, gt, isNull, ne } from "drizzle-orm";
-import type { Scope } from "../app-env";
+import type { Assurance, Scope } from "../app-env";
 import { type AuditAction, auditEntry } from "../audit/audit-log";
 import { randomToken, sha256Hex } from "../auth/tokens";
 import type { Config } from "../config";
@@ -31,6 +31,7 @@ export type RevocationReason =
 export interface NewSession {
   sessionId: string;
   refreshToken: string;
+  assurance: Assurance;
   /** The INSERTs (session, first token), to run in the caller's batch. */
   inserts: readonly [ReturnType<typeof insertSession>, ReturnType<typeof recordToken>];
 }
@@ -43,11 +44,23 @@ function recordToken(db: Db, tokenHash: string, sessionId: string, now: Date) {
   return db.insert(refreshTokens).values({ tokenHash, sessionId, issuedAt: now });
 }
 
-/** A new session for a login or registration; the caller commits `inserts` with its other writes. */
+/** The assurance of a session as stored, for the access tokens it issues. */
+export function sessionAssurance(
+  row: Pick<SessionRow, "aal" | "amr" | "authenticatedAt" | "createdAt">,
+): Assurance {
+  const at = row.authenticatedAt ?? row.createdAt;
+  return { aal: row.aal, amr: row.amr, authTime: Math.floor(at.getTime() / 1000) };
+}
+
+/**
+ * A new session for a sign-in (a password alone unless `how` says otherwise); the caller commits
+ * `inserts` with its other writes.
+ */
 export async function newSession(
   { db, config, meta }: Scope,
   userId: string,
   now: Date,
+  how: Pick<Assurance, "aal" | "amr"> = { aal: "aal1", amr: ["pwd"] },
 ): Promise<NewSession> {
   const refreshToken = randomToken();
   const sessionId = crypto.randomUUID();
@@ -55,6 +68,7 @@ export async function newSession(
   return {
     sessionId,
     refreshToken,
+    assurance: { ...how, authTime: Math.floor(now.getTime() / 1000) },
     inserts: [
       insertSession(db, {
         id: sessionId,
@@ -65,6 +79,9 @@ export async function newSession(
         lastUsedAt: now,
         ip: meta.ip,
         userAgent: meta.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
+        aal: how.aal,
+        amr: how.amr,
+        authenticatedAt: now,
       }),
       recordToken(db, hash, sessionId, now),
     ],

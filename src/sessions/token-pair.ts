@@ -2,6 +2,7 @@
  * The answer of every sign-in (registration, login, refresh): the user object, a new access token
  * for the session, and its refresh token.
  */
+import type { Assurance } from "../app-env";
 import { signAccessToken } from "../auth/jwt";
 import type { Config } from "../config";
 import { toUserObject, type UserObject, type UserWithPreferences } from "../users/user-object";
@@ -17,13 +18,19 @@ export interface TokenPair {
 export async function tokenPair(
   config: Config,
   account: UserWithPreferences,
-  session: { sessionId: string; refreshToken: string },
+  session: { sessionId: string; refreshToken: string; assurance: Assurance },
   now: Date,
 ): Promise<TokenPair> {
   const { user } = account;
   const access = await signAccessToken(
     config,
-    { userId: user.id, sid: session.sessionId, email: user.email, role: user.role },
+    {
+      userId: user.id,
+      sid: session.sessionId,
+      email: user.email,
+      role: user.role,
+      assurance: session.assurance,
+    },
     now.getTime(),
   );
   return {

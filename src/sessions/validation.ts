@@ -19,6 +19,10 @@ export type TokenValidation =
       role: "user" | "admin";
       /** ISO 8601: when the access token expires. */
       expires_at: string;
+      aal: "aal1" | "aal2";
+      amr: string[];
+      /** ISO 8601: when the user last proved who they are (sign-in, step-up). */
+      auth_time: string;
     }
   | { valid: false; reason: "invalid" | "expired" | "revoked" | "inactive" };
 
@@ -74,5 +78,8 @@ export async function validateAccessToken(
     email: row.email,
     role: row.role,
     expires_at: new Date(claims.exp * 1000).toISOString(),
+    aal: claims.aal,
+    amr: claims.amr,
+    auth_time: new Date(claims.authTime * 1000).toISOString(),
   };
 }

@@ -5,7 +5,7 @@
  */
 import { eq } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import type { Scope } from "../app-env";
+import type { AccessClaims, Scope } from "../app-env";
 import { auditEntry } from "../audit/audit-log";
 import {
   applyTokenUse,
@@ -20,6 +20,7 @@ import { randomToken, sha256Hex } from "../auth/tokens";
 import { type UserRow, users } from "../db/schema";
 import { ApiError } from "../errors";
 import { commit, outboxEvent } from "../events/outbox";
+import { requireStepUp } from "../mfa/step-up";
 import { denySessions, revokeSessions } from "../sessions/sessions";
 import { accountMail } from "./account-mail";
 import { reauthenticate } from "./reauthentication";
@@ -101,11 +102,13 @@ function checkPolicy(field: string, password: string, user: UserRow, extra: stri
  */
 export async function changePassword(
   scope: Scope,
-  session: { userId: string; sid: string },
+  session: Pick<AccessClaims, "userId" | "sid" | "aal" | "authTime">,
   body: { old_password: string; new_password: string },
   attempts: PasswordAttempts,
 ): Promise<void> {
   const { db, meta } = scope;
+  // The old password below is the recent authentication; a second factor is still due.
+  await requireStepUp(db, session, { recent: false });
   const { user } = await activeUser(db, session.userId);
   await reauthenticate(scope, user, body.old_password, attempts, {
     field: "old_password",

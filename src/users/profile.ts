@@ -4,13 +4,14 @@
  * receives password resets is changing who owns the account.
  */
 import { eq } from "drizzle-orm";
-import type { Scope } from "../app-env";
+import type { AccessClaims, Scope } from "../app-env";
 import { auditEntry } from "../audit/audit-log";
 import { invalidateUnusedTokens } from "../auth/one-time-tokens";
 import type { PasswordAttempts } from "../auth/passwords";
 import { type UserRow, users } from "../db/schema";
 import { fieldError } from "../errors";
 import { commit, commitAll } from "../events/outbox";
+import { requireStepUp } from "../mfa/step-up";
 import { writePreferencesCache } from "../preferences/cache";
 import { toPreferencesObject } from "../preferences/preferences";
 import { activeUserPreferences, preferencesChange } from "../preferences/update";
@@ -142,17 +143,21 @@ async function userWrites(
 /** Applies a profile change and returns the user object after it. */
 export async function updateProfile(
   scope: Scope,
-  userId: string,
+  session: Pick<AccessClaims, "userId" | "aal" | "authTime">,
   input: ProfileInput,
   replace: boolean,
   attempts: PasswordAttempts,
 ): Promise<UserObject> {
   const { db, kv, meta } = scope;
-  const current = await activeUser(db, userId);
+  const current = await activeUser(db, session.userId);
   const { user } = current;
   const changes = profileChanges(current, input, replace);
   if (changes.changed.length === 0) return toUserObject(current);
-  if (changes.set.email !== undefined) await checkCurrentPassword(scope, user, input, attempts);
+  if (changes.set.email !== undefined) {
+    // The password typed below is the recent authentication; a second factor is still due.
+    await requireStepUp(db, session, { recent: false });
+    await checkCurrentPassword(scope, user, input, attempts);
+  }
 
   const now = new Date();
   const next: UserRow = { ...user, ...changes.set, updatedAt: now };

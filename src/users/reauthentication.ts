@@ -15,7 +15,11 @@ export async function reauthenticate(
   user: Pick<UserRow, "id" | "email" | "passwordHash">,
   password: string,
   attempts: PasswordAttempts,
-  failure: { field: string; message: string; purpose: "password_change" | "email_change" },
+  failure: {
+    field: string;
+    message: string;
+    purpose: "password_change" | "email_change" | "reauthentication";
+  },
 ): Promise<PasswordCheck> {
   await attempts.begin(user.email, Promise.resolve(user));
   const check = await verifyPassword(user.passwordHash, password, config.passwordHash);

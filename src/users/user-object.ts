@@ -3,10 +3,12 @@
  * lookups. It is built field by field from the row, so a password hash or any internal column can
  * never leak by being added to the table.
  */
+
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { RequestMeta } from "../app-env";
 import type { Db } from "../db/client";
+import { mfaFactors } from "../db/mfa-schema";
 import { type PreferencesRow, preferences, ROLES, type UserRow, users } from "../db/schema";
 import { ApiError } from "../errors";
 import { outboxEvent } from "../events/outbox";
@@ -70,6 +72,19 @@ const userWithPreferencesColumns = {
 export function selectUserWithPreferences(db: Db) {
   return db
     .select(userWithPreferencesColumns)
+    .from(users)
+    .innerJoin(preferences, eq(preferences.user_id, users.id));
+}
+
+/** The same, and whether the user has an active second factor (login's one lookup). */
+export function selectUserForLogin(db: Db) {
+  return db
+    .select({
+      ...userWithPreferencesColumns,
+      mfa: sql<boolean>`exists (select 1 from ${mfaFactors} where ${mfaFactors.userId} = ${users.id} and ${mfaFactors.status} = 'active')`
+        .mapWith(Boolean)
+        .as("has_mfa"),
+    })
     .from(users)
     .innerJoin(preferences, eq(preferences.user_id, users.id));
 }

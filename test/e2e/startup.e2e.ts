@@ -42,6 +42,7 @@ const DEV_MARKERS = [
   "/_dev/mailbox",
   "/_dev/push-requests",
   "/_dev/hash",
+  "/_dev/passkeys",
   "dev-mailbox:",
   "dev-push:",
 ];

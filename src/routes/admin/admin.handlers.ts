@@ -1,5 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../app-env";
+import { resetFactors } from "../../mfa/factors";
 import { scope } from "../../middleware/request-context";
 import { searchUsers, updateAccount } from "../../users/account";
 import { importUsers as importBatch } from "../../users/import";
@@ -43,4 +44,11 @@ export const importUsers: RouteHandler<typeof routes.importUsers, AppEnv> = asyn
     ok(`${data.created + data.updated} of ${results.length} user(s) ${verb}`, data),
     200,
   );
+};
+
+export const resetMfa: RouteHandler<typeof routes.resetMfa, AppEnv> = async (c) => {
+  const id = userIdParam(c.req.valid("param").id);
+  const { userId } = c.get("auth");
+  const result = await resetFactors(scope(c), userId, id);
+  return c.json(ok("Second factors removed; the user's sessions ended", result), 200);
 };

@@ -153,3 +153,23 @@ export const importUsers = createRoute({
     ...errorResponses("validation_failed", ...auth),
   },
 });
+
+export const resetMfa = createRoute({
+  method: "delete",
+  path: "/admin/users/{id}/mfa",
+  tags: tagged,
+  summary: "Remove all of a user's second factors (admin)",
+  description:
+    "For a user who lost every factor and recovery code: factors and codes go, every session of " +
+    "the user ends, the reset is audited and the user is told (`security.mfa_reset`).",
+  security: bearer,
+  middleware: [requireAdmin] as const,
+  request: { params: UserIdParamSchema },
+  responses: {
+    200: jsonContent(
+      envelope(z.object({ revoked_sessions: z.number().int() })),
+      "Factors removed, sessions ended",
+    ),
+    ...errorResponses("not_found", "mfa_required", ...auth),
+  },
+});

@@ -1,8 +1,9 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import { getCookie, setCookie } from "hono/cookie";
+import { getCookie } from "hono/cookie";
 import type { AppEnv } from "../../app-env";
-import { DEVICE_PROOF_TTL_SECONDS, signDeviceProof } from "../../auth/jwt";
 import { ApiError } from "../../errors";
+import { startMfaLogin } from "../../mfa/sign-in";
+import { requireStepUp } from "../../mfa/step-up";
 import { scope } from "../../middleware/request-context";
 import { passwordAttempts } from "../../rate-limit/attempts";
 import { logIn } from "../../sessions/login";
@@ -11,9 +12,7 @@ import { endSessions } from "../../sessions/sessions";
 import { tokenPair } from "../../sessions/token-pair";
 import { ok } from "../openapi";
 import type * as routes from "./auth.routes";
-
-/** The login-device proof as a cookie, for browsers (`__Host-login-device`). */
-const DEVICE_COOKIE = "login-device";
+import { DEVICE_COOKIE, respondSignedIn } from "./signed-in";
 
 export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
   const { device_token, ...credentials } = c.req.valid("json");
@@ -21,16 +20,13 @@ export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
   // exist; how the counts are aimed is in src/rate-limit/attempts.ts.
   const deviceProof = device_token ?? getCookie(c, DEVICE_COOKIE, "host");
   const attempts = passwordAttempts(c, { deviceProof });
-  const { pair, account } = await logIn(scope(c), credentials, attempts);
-  // This device is known to this account from now on: its proof renewed, or a first one.
-  const proof = await signDeviceProof(c.get("config"), account, attempts.device());
-  setCookie(c, DEVICE_COOKIE, proof, {
-    prefix: "host",
-    httpOnly: true,
-    sameSite: "Strict",
-    maxAge: DEVICE_PROOF_TTL_SECONDS,
-  });
-  return c.json(ok("Login successful", { ...pair, device_token: proof }), 200);
+  const outcome = await logIn(scope(c), credentials, attempts);
+  if (outcome.mfa) {
+    // No tokens (and no renewed device proof) until the second factor: POST /auth/mfa/challenge/.
+    const challenge = await startMfaLogin(scope(c), outcome.mfa, attempts.device());
+    return c.json(ok("Second factor required", challenge), 200);
+  }
+  return respondSignedIn(c, { ...outcome, deviceId: attempts.device() });
 };
 
 export const refresh: RouteHandler<typeof routes.refresh, AppEnv> = async (c) => {
@@ -46,6 +42,7 @@ export const refresh: RouteHandler<typeof routes.refresh, AppEnv> = async (c) =>
 export const logout: RouteHandler<typeof routes.logout, AppEnv> = async (c) => {
   const { all } = c.req.valid("json");
   const { userId, sid } = c.get("auth");
+  if (all) await requireStepUp(c.get("db"), c.get("auth"), { recent: true });
   const revoked = await endSessions(
     scope(c),
     all ? { userId } : { sessionId: sid, userId },

@@ -3,6 +3,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireUser } from "../../auth/middleware";
+import { MfaRequiredSchema } from "../mfa/mfa.schemas";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
 import { tags } from "../tags";
 import { TokenPairSchema } from "../users/users.schemas";
@@ -33,8 +34,9 @@ export const login = createRoute({
   request: { body: jsonRequest(LoginBodySchema) },
   responses: {
     200: jsonContent(
-      envelope(LoginResultSchema),
-      "Logged in; the user, a token pair and a login-device proof",
+      envelope(z.union([LoginResultSchema, MfaRequiredSchema])),
+      "Logged in (the user, a token pair and a login-device proof); or, for an account with a " +
+        "second factor, `mfa_required` with an `mfa_token` for POST /auth/mfa/challenge/ and no tokens",
     ),
     ...errorResponses(
       "validation_failed",
@@ -65,12 +67,21 @@ export const logout = createRoute({
   path: "/auth/logout",
   tags: tagged,
   summary: "Log out (this session, or all with `all: true`)",
+  description:
+    "Ending all sessions is a sensitive action: it needs a sign-in within the last 10 minutes " +
+    "(and `aal2` when the user has a second factor).",
   security: bearer,
   middleware: [requireUser] as const,
   request: { body: { ...jsonRequest(LogoutBodySchema), required: false } },
   responses: {
     200: jsonContent(envelope(LogoutResultSchema), "Sessions revoked"),
-    ...errorResponses("validation_failed", "authentication_required", "invalid_token"),
+    ...errorResponses(
+      "validation_failed",
+      "authentication_required",
+      "invalid_token",
+      "mfa_required",
+      "reauthentication_required",
+    ),
   },
 });
 

@@ -130,6 +130,15 @@ export const TokenValidationSchema = z
       email: z.email(),
       role: z.enum(["user", "admin"]),
       expires_at: z.iso.datetime(),
+      aal: z
+        .enum(["aal1", "aal2"])
+        .openapi({ description: "`aal2`: signed in with a second factor" }),
+      amr: z
+        .array(z.string())
+        .openapi({ description: "How: `pwd`, `otp`, `recovery_code`, `webauthn`" }),
+      auth_time: z.iso
+        .datetime()
+        .openapi({ description: "When the user last proved who they are" }),
     }),
     z.object({
       valid: z.literal(false),
@@ -144,6 +153,9 @@ export const TokenValidationSchema = z
       email: "ada@example.com",
       role: "user",
       expires_at: "2026-11-21T09:45:00.000Z",
+      aal: "aal2",
+      amr: ["pwd", "otp"],
+      auth_time: "2026-11-21T09:30:00.000Z",
     },
   });
 

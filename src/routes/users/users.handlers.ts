@@ -35,14 +35,14 @@ export const putProfile: RouteHandler<typeof routes.profile.put, AppEnv> = async
   // Without `email`, the notification-platform service's partial PUT (users.schemas.ts).
   const replace = body.email !== undefined;
   const attempts = passwordAttempts(c, { sessionId: c.get("auth").sid });
-  const user = await updateProfile(scope(c), c.get("auth").userId, body, replace, attempts);
+  const user = await updateProfile(scope(c), c.get("auth"), body, replace, attempts);
   return c.json(ok("Profile updated", user), 200);
 };
 
 export const patchProfile: RouteHandler<typeof routes.profile.patch, AppEnv> = async (c) => {
   const attempts = passwordAttempts(c, { sessionId: c.get("auth").sid });
   const body = c.req.valid("json");
-  const user = await updateProfile(scope(c), c.get("auth").userId, body, false, attempts);
+  const user = await updateProfile(scope(c), c.get("auth"), body, false, attempts);
   return c.json(ok("Profile updated", user), 200);
 };
 

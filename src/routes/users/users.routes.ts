@@ -5,6 +5,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireUserOrService } from "../../auth/callers";
 import { requireUser } from "../../auth/middleware";
+import { recentStepUp } from "../../middleware/step-up";
 import { limitByClient } from "../../rate-limit/limits";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
 import { listEnvelope, PaginationQuerySchema } from "../pagination";
@@ -82,6 +83,7 @@ function profileRoutes(path: "/users/profile" | "/users/me") {
           "invalid_token",
           "email_taken",
           "username_taken",
+          "mfa_required",
         ),
       },
     }),
@@ -103,6 +105,7 @@ function profileRoutes(path: "/users/profile" | "/users/me") {
           "invalid_token",
           "email_taken",
           "username_taken",
+          "mfa_required",
         ),
       },
     }),
@@ -113,12 +116,18 @@ function profileRoutes(path: "/users/profile" | "/users/me") {
       summary: `Deactivate my account${alias}`,
       description:
         "Soft delete: the account is deactivated, every session revoked, and the email stays taken. " +
-        "An admin can reactivate it.",
+        "An admin can reactivate it. Needs a sign-in within the last 10 minutes (and `aal2` " +
+        "when the user has a second factor).",
       security: bearer,
-      middleware: [requireUser] as const,
+      middleware: [requireUser, recentStepUp] as const,
       responses: {
         200: jsonContent(envelope(z.null()), "Deactivated"),
-        ...errorResponses("authentication_required", "invalid_token"),
+        ...errorResponses(
+          "authentication_required",
+          "invalid_token",
+          "mfa_required",
+          "reauthentication_required",
+        ),
       },
     }),
   };
@@ -134,13 +143,19 @@ export const changePassword = createRoute({
   summary: "Change my password",
   description:
     "Needs the old password; the new one must pass the policy and differ from it. Every other " +
-    "session is revoked, this one is kept, and outstanding reset links die.",
+    "session is revoked, this one is kept, and outstanding reset links die. A user with a second " +
+    "factor needs an `aal2` session.",
   security: bearer,
   middleware: [requireUser] as const,
   request: { body: jsonRequest(ChangePasswordSchema) },
   responses: {
     200: jsonContent(envelope(z.null()), "Password changed"),
-    ...errorResponses("validation_failed", "authentication_required", "invalid_token"),
+    ...errorResponses(
+      "validation_failed",
+      "authentication_required",
+      "invalid_token",
+      "mfa_required",
+    ),
   },
 });
 
