@@ -559,17 +559,23 @@ counts in the one-at-a-time overhead but hardly in this one.
 writeSection("HTTP endpoints", section);
 writeFileSync(
   CHART,
-  chart(rows.map((r) => ({ label: r.scenario.name, value: ratio(r.loaded), rps: r.loaded.rps }))),
+  chart(
+    rows.map((r) => ({ label: r.scenario.name, value: ratio(r.loaded), rps: r.loaded.rps })),
+    `${machine()} ${primary === "given" ? `the server at ${given}` : CONFIG_LABELS[primary]}; npm run bench`,
+  ),
 );
 console.log(section);
 
-/** A horizontal bar chart of throughput ratios, one bar per scenario, with the value at its end. */
-function chart(bars: { label: string; value: number; rps: number }[]): string {
+/**
+ * A horizontal bar chart of throughput ratios, one bar per scenario, with the value at its end;
+ * under the title, when and where it was measured, and a legend of the bars' colours.
+ */
+function chart(bars: { label: string; value: number; rps: number }[], measured: string): string {
   const labelWidth = 400;
   const plotWidth = 420;
   const barHeight = 22;
   const gap = 10;
-  const top = 50;
+  const top = 90;
   const bottom = 40;
   const height = top + bars.length * (barHeight + gap) + bottom;
   const width = labelWidth + plotWidth + 130;
@@ -584,6 +590,16 @@ function chart(bars: { label: string; value: number; rps: number }[]): string {
     `<title>Throughput of each endpoint as a ratio of the baseline (npm run bench)</title>`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="${width / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">Throughput as a ratio of the baseline (GET /_dev/noop), ${CONNECTIONS} connections</text>`,
+    `<text x="${width / 2}" y="44" text-anchor="middle" fill="#555555">${escapeXml(measured)}</text>`,
+    ...[
+      ["#2f6fb0", "≥ 0.5 of the baseline"],
+      ["#e08a1e", "0.1 – 0.5"],
+      ["#c0392b", "< 0.1 (a password hash: by design)"],
+    ].map(
+      ([fill, text], i) =>
+        `<rect x="${labelWidth + i * 190}" y="56" width="12" height="12" fill="${fill}"/>` +
+        `<text x="${labelWidth + i * 190 + 18}" y="66">${escapeXml(text ?? "")}</text>`,
+    ),
     ...ticks.map(
       (t) =>
         `<line x1="${x(t)}" y1="${top - 8}" x2="${x(t)}" y2="${plotBottom}" stroke="${t === 1 ? "#555555" : "#dddddd"}"${t === 1 ? ' stroke-dasharray="4 3"' : ""}/>` +

@@ -29,7 +29,18 @@ await ensureDevVars();
 const port = process.env.PORT ?? "8787";
 const interactive = process.argv.includes("--interactive");
 // Anything else goes to wrangler dev, e.g. `npm start -- --var RATE_LIMIT_REGISTER_IP:off`.
-const extra = process.argv.slice(2).filter((arg) => arg !== "--interactive");
+const given = process.argv.slice(2).filter((arg) => arg !== "--interactive");
+// What wrangler.toml says for port 8787 follows PORT (unless given): tokens name the server that
+// issued them, and passkeys accept the page the Worker itself serves.
+const named = (name: string) => given.some((arg) => arg.startsWith(`${name}:`));
+const origin = `http://localhost:${port}`;
+const extra = [
+  ...given,
+  ...(named("JWT_ISSUER") ? [] : ["--var", `JWT_ISSUER:${origin}`]),
+  ...(named("WEBAUTHN_ORIGINS")
+    ? []
+    : ["--var", `WEBAUTHN_ORIGINS:http://localhost:3000,${origin}`]),
+];
 
 // A bad setting stops here, named, rather than in a server that answers 500 to everything.
 const problems = await configProblems(extra);

@@ -16,6 +16,7 @@ import type { AppEnv } from "./app-env";
 import { presentedService } from "./auth/callers";
 import { legacyCaller } from "./auth/legacy-callers";
 import { type Config, getCheckedConfig } from "./config";
+import { consoleContentSecurityPolicy, consoleRouter } from "./console/console.index";
 import { getDb, sessionDb } from "./db/client";
 import { ApiError, errorResponse, handleError } from "./errors";
 import { idempotency } from "./middleware/idempotency";
@@ -24,6 +25,7 @@ import { publishAfterResponse } from "./middleware/publish-events";
 import { requestContext } from "./middleware/request-context";
 import { clientNetwork, enforceCeiling } from "./rate-limit/limits";
 import { adminRouter } from "./routes/admin/admin.index";
+import { asyncapiRouter } from "./routes/asyncapi/asyncapi.index";
 import { authRouter } from "./routes/auth/auth.index";
 import { compatRouter, deprecatedPaths } from "./routes/compat/compat.index";
 import { docsContentSecurityPolicy, docsRouter } from "./routes/docs/docs.index";
@@ -203,8 +205,10 @@ export function createApp(extension?: AppExtension) {
   app.use("*", requestContext);
   // Outside everything else, so every answer to an old path says where to go instead.
   app.use("*", deprecatedPaths);
-  // Before secureHeaders so it runs after it and replaces the strict CSP on the /docs page only.
+  // Before secureHeaders so they run after it and replace the strict CSP on the /docs and /admin
+  // pages (and an extension's own pages) only.
   app.use("/docs", docsContentSecurityPolicy);
+  app.use("/admin", consoleContentSecurityPolicy);
   for (const page of extension?.pagePolicies ?? []) app.use(page.path, page.middleware);
   // Headers that need no configuration come first, so even a 500 `misconfigured` carries them.
   app.use(
@@ -244,8 +248,10 @@ export function createApp(extension?: AppExtension) {
   app.route("/", compatRouter);
   app.route("/", healthRouter);
   app.route("/", wellKnownRouter);
+  app.route("/", asyncapiRouter);
   for (const router of extension?.routers ?? []) app.route("/", router);
   app.route("/", docsRouter);
+  app.route("/", consoleRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

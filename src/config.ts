@@ -58,6 +58,17 @@ function productionRefusals(env: {
   return refused;
 }
 
+/** A comma-separated list of SERVICE_KEYS names. */
+const names = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? "")
+      .split(",")
+      .map((name) => name.trim())
+      .filter(Boolean),
+  );
+
 const configSchema = z
   .object({
     /** "production" unless the configuration says otherwise: the strict checks are the default. */
@@ -92,15 +103,8 @@ const configSchema = z
     DEV_TOOLS: boolean(false),
     LEGACY_CALLER_NETWORKS: networks,
     LEGACY_CALLER_MTLS: boolean(false),
-    IMPORT_SERVICES: z
-      .string()
-      .optional()
-      .transform((v) =>
-        (v ?? "")
-          .split(",")
-          .map((name) => name.trim())
-          .filter(Boolean),
-      ),
+    IMPORT_SERVICES: names,
+    ADMIN_SERVICES: names,
     PASSWORD_HASH_MEMORY_KIB: integer(19_456, 1_024, 131_072),
     PASSWORD_HASH_ITERATIONS: integer(2, 1, 10),
     PASSWORD_HASH_PARALLELISM: integer(1, 1, 4),
@@ -165,6 +169,8 @@ const configSchema = z
       legacyCallers: { networks: env.LEGACY_CALLER_NETWORKS, mtls: env.LEGACY_CALLER_MTLS },
       /** Services (by their SERVICE_KEYS name) whose key may import users. */
       importServices: env.IMPORT_SERVICES,
+      /** Services whose key may call the admin routes (operators' tools: `npm run admin`). */
+      adminServices: env.ADMIN_SERVICES,
       rateLimits: {
         "register-ip": env.RATE_LIMIT_REGISTER_IP,
         "login-ip": env.RATE_LIMIT_LOGIN_IP,

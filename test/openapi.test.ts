@@ -9,6 +9,7 @@ import { createApp } from "../src/app";
 import { devTools } from "../src/dev/extension";
 import { PreferencesSchema } from "../src/preferences/preferences";
 import { ImportResultSchema } from "../src/routes/admin/admin.routes";
+import { DeadLetterSchema } from "../src/routes/admin/operations.routes";
 import { LoginResultSchema } from "../src/routes/auth/auth.schemas";
 import {
   GatewayPreferencesSchema,
@@ -41,6 +42,7 @@ import { call } from "./helpers/api";
 
 type Json = Record<string, unknown>;
 interface Operation {
+  operationId?: string;
   summary?: string;
   tags?: string[];
   security?: Json[];
@@ -126,6 +128,69 @@ describe("the document", () => {
   });
 });
 
+describe("what the usual tools need", () => {
+  it("every operation has a unique camelCase operationId and says its security, [] when public", () => {
+    const ids = operations().map(([key, op]) => {
+      expect(op.operationId, key).toMatch(/^[a-z][A-Za-z0-9]*$/);
+      expect(Array.isArray(op.security), key).toBe(true);
+      return op.operationId;
+    });
+    expect(new Set(ids).size).toBe(ids.length);
+    // Named from the route modules, not from the path.
+    const login = doc.paths["/api/v1/auth/login"]?.post;
+    expect(login?.operationId).toBe("authLogin");
+    expect(login?.security).toEqual([]);
+    expect(doc.paths["/api/v1/users/me"]?.get?.operationId).toBe("usersMeGet");
+  });
+
+  it("every pattern is a JSON Schema pattern (no regex flags), and the username's accepts names", () => {
+    const patterns: string[] = [];
+    const walk = (node: unknown) => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (node && typeof node === "object") {
+        for (const [key, value] of Object.entries(node)) {
+          if (key === "pattern" && typeof value === "string") patterns.push(value);
+          else walk(value);
+        }
+      }
+    };
+    walk(doc);
+    expect(patterns.length).toBeGreaterThan(3);
+    for (const pattern of patterns) {
+      expect(pattern, pattern).not.toMatch(/\/[dgimsuyv]+$/);
+      expect(() => new RegExp(pattern, "u"), pattern).not.toThrow();
+    }
+    expect(patterns).toContain("^[\\p{L}\\p{N}_.@+-]+$");
+    expect(/^[\p{L}\p{N}_.@+-]+$/u.test("Émile.k")).toBe(true);
+  });
+
+  it("says the rules the server enforces: email format, IANA zones, provider per platform, one refresh field, non-empty path parameters", () => {
+    const json = JSON.stringify(doc);
+    expect(json).toContain('"format":"email"');
+    // Every schema a client sends preferences in (registration, PUT, PATCH) lists the zones.
+    const zones = [
+      ...json.matchAll(/"timezone":\{"type":"string","maxLength":64,"enum":(\[[^\]]*\])/g),
+    ];
+    expect(zones.length).toBeGreaterThan(0);
+    const [first] = zones.map((m) => JSON.parse(m[1] ?? "[]") as string[]);
+    expect(first).toEqual(expect.arrayContaining(["UTC", "Europe/London", "America/New_York"]));
+    expect(first).not.toContain("Mars/Olympus_Mons");
+    const write = doc.components.schemas.PushTokenWrite as { allOf?: Json[] };
+    expect(write.allOf).toHaveLength(3);
+    expect(doc.components.schemas.RefreshRequest?.anyOf).toEqual([
+      { required: ["refresh_token"] },
+      { required: ["refresh"] },
+    ]);
+    for (const [key, op] of operations()) {
+      for (const parameter of op.parameters ?? []) {
+        const p = resolve(parameter);
+        const schema = p.schema as Json;
+        if (p.in === "path" && schema.type === "string") expect(schema.minLength, key).toBe(1);
+      }
+    }
+  });
+});
+
 describe("every operation", () => {
   it("has a summary and a described tag", () => {
     const described = new Set(doc.tags.filter((t) => t.description).map((t) => t.name));
@@ -185,7 +250,7 @@ describe("every operation", () => {
 
   it("is deprecated exactly when it is a compatibility path", () => {
     const canonical =
-      /^(GET|POST|PUT|PATCH|DELETE) (\/api\/v1\/|\/health$|\/health\/ready$|\/\.well-known\/|\/_dev\/|\/docs)/;
+      /^(GET|POST|PUT|PATCH|DELETE) (\/api\/v1\/|\/health$|\/health\/ready$|\/\.well-known\/|\/_dev\/|\/docs|\/asyncapi\.json$|\/admin(\/|$))/;
     const compat =
       /^(POST \/api\/v1\/users\/(register|login|logout|token\/refresh)$|POST \/api\/v1\/auth\/register$)/;
     for (const [key, op] of operations()) {
@@ -244,6 +309,7 @@ describe("examples", () => {
       ImportResult: ImportResultSchema,
       WebhookEndpoint: WebhookEndpointSchema,
       WebhookDelivery: WebhookDeliverySchema,
+      DeadLetter: DeadLetterSchema,
       MfaFactor: mfaSchemas.FactorSchema,
       MfaRequired: mfaSchemas.MfaRequiredSchema,
       TotpEnrolment: mfaSchemas.TotpEnrolmentSchema,

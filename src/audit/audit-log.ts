@@ -42,6 +42,8 @@ const AUDIT_ACTIONS = [
   "mfa_failure",
   "mfa_step_up",
   "mfa_reset",
+  "dead_letter_redriven",
+  "sessions_ended_by_admin",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -150,7 +150,8 @@ export async function authorizeUserAccess(
 ): Promise<void> {
   const caller = c.get("caller");
   if (caller.kind === "service") {
-    if (options.services) return;
+    // An operator's tool (ADMIN_SERVICES) may read what an admin may.
+    if (options.services || c.get("config").adminServices.includes(caller.name)) return;
     throw new ApiError("forbidden", "This endpoint is not for services");
   }
   if (caller.userId === targetId) return;
@@ -167,8 +168,18 @@ export async function authorizeUserAccess(
   if (!target) throw new ApiError("not_found", "User not found");
 }
 
-/** Routes for admins only (role read from D1). */
+/**
+ * Routes for admins only: an admin's bearer token (role read from D1; at `aal2` when
+ * MFA_REQUIRED_FOR_ADMINS), or the key of a service named in ADMIN_SERVICES (operators' tools).
+ */
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
+  const presented = serviceCredential(c);
+  const name = presented === null ? null : serviceForKey(c.get("config"), presented);
+  if (name !== null && c.get("config").adminServices.includes(name)) {
+    c.set("caller", { kind: "service", name });
+    return next();
+  }
+  // Anything else must be an admin's access token (other service keys are refused as before).
   const claims = await authenticateUser(c);
   if (!(await isAdmin(c.get("db"), claims.userId))) {
     throw new ApiError("forbidden", "Admin role required");
@@ -183,6 +194,12 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   c.set("caller", { kind: "user", userId: claims.userId, sid: claims.sid, role: "admin" });
   await next();
 });
+
+/** Who did an admin action, as audit entries and events record it: a user id or `service:<name>`. */
+export function adminActor(c: Context<AppEnv>): string {
+  const caller = c.get("caller");
+  return caller.kind === "user" ? caller.userId : `service:${caller.name}`;
+}
 
 /**
  * Who may import users: an admin (role read from D1), or a service whose key's name is listed in

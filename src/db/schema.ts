@@ -245,6 +245,8 @@ export const notificationStatus = sqliteTable(
     index("notification_status_correlation_idx").on(t.correlationId),
     index("notification_status_notification_idx").on(t.notificationId, t.createdAt),
     index("notification_status_user_idx").on(t.userId, t.createdAt),
+    // The admin console lists failed deliveries of everyone, newest first.
+    index("notification_status_status_idx").on(t.status, t.createdAt),
     check("notification_status_channel_check", sql`${t.channel} IN (${oneOf(CHANNELS)})`),
     check("notification_status_status_check", sql`${t.status} IN (${oneOf(DELIVERY_STATUSES)})`),
   ],

@@ -20,6 +20,7 @@ import {
 import { tags } from "../routes/tags";
 import { emailField } from "../routes/users/users.schemas";
 import { devToolsOn } from "./enabled";
+import { mailboxPage, messagePage } from "./mailbox-page";
 import { PASSKEY_PAGE, PASSKEY_SCRIPT } from "./passkey-page";
 import { listDevMailbox, listDevPushDeliveries } from "./store";
 
@@ -58,6 +59,49 @@ const mailbox = createRoute({
       }),
       "Messages, newest first (at most 50)",
     ),
+    ...errorResponses("validation_failed", "not_found"),
+  },
+});
+
+const htmlPage = (description: string) => ({
+  content: { "text/html": { schema: z.string() } },
+  description,
+});
+
+const mailboxView = createRoute({
+  method: "get",
+  path: "/_dev/mailbox/view",
+  tags: tags("Dev tools"),
+  summary: "Local only (DEV_TOOLS): the dev mailbox as rendered emails with clickable links",
+  description:
+    "The messages of GET /_dev/mailbox, newest first, each as the email the email service " +
+    "would send, with a form to open another address. Without `to`, only the form. Absent " +
+    "(404) unless DEV_TOOLS is on.",
+  middleware: [devToolsOnly] as const,
+  request: { query: z.object({ to: emailField.optional() }) },
+  responses: {
+    200: htmlPage("The HTML page"),
+    ...errorResponses("validation_failed", "not_found"),
+  },
+});
+
+const mailboxMessageView = createRoute({
+  method: "get",
+  path: "/_dev/mailbox/view/{event_id}",
+  tags: tags("Dev tools"),
+  summary: "Local only (DEV_TOOLS): one message of the dev mailbox, rendered as its email",
+  description:
+    "One of the messages the list shows (the newest 50 to the address). Absent (404) unless " +
+    "DEV_TOOLS is on.",
+  middleware: [devToolsOnly] as const,
+  request: {
+    params: z.object({
+      event_id: z.string().openapi({ param: { name: "event_id", in: "path" }, format: "uuid" }),
+    }),
+    query: z.object({ to: emailField }),
+  },
+  responses: {
+    200: htmlPage("The HTML page"),
     ...errorResponses("validation_failed", "not_found"),
   },
 });
@@ -193,6 +237,19 @@ export const devRouter = createRouter()
     const { to } = c.req.valid("query");
     const messages = await listDevMailbox<AnyEvent>(c.env.KV, to, MAILBOX_LIMIT);
     return c.json({ success: true as const, message: "Mailbox retrieved", data: messages }, 200);
+  })
+  .openapi(mailboxView, async (c) => {
+    const { to } = c.req.valid("query");
+    const messages = to ? await listDevMailbox<AnyEvent>(c.env.KV, to, MAILBOX_LIMIT) : [];
+    return c.html(mailboxPage(to, messages, MAILBOX_LIMIT), 200);
+  })
+  .openapi(mailboxMessageView, async (c) => {
+    const { to } = c.req.valid("query");
+    const { event_id } = c.req.valid("param");
+    const messages = await listDevMailbox<AnyEvent>(c.env.KV, to, MAILBOX_LIMIT);
+    const message = messages.find((m) => m.id === event_id);
+    if (!message) throw new ApiError("not_found", "No such message to this address");
+    return c.html(messagePage(to, message), 200);
   })
   .openapi(pushRequests, async (c) => {
     const body = c.req.valid("json");

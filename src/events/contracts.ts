@@ -121,7 +121,11 @@ const eventDataSchemas = {
     remaining: z.number().int().nonnegative(),
   }),
   /** An admin removed all of the user's factors and ended their sessions; the user should be told. */
-  "security.mfa_reset": z.object({ ...mfaFields, by: z.uuid() }),
+  "security.mfa_reset": z.object({
+    ...mfaFields,
+    /** The admin's user id, or `service:<name>` for an operator's tool (ADMIN_SERVICES). */
+    by: z.string(),
+  }),
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;

@@ -6,6 +6,7 @@
 import type { Db } from "../db/client";
 import { getPushRequestError, putPushRequestError } from "../kv";
 import { errorDetail, log } from "../logging";
+import { keepDeadLetter } from "../push/dead-letters";
 import { handlePushRequest, identify, recordFailure } from "../push/requests";
 import { deadLetterSchema } from "./contracts";
 
@@ -74,7 +75,17 @@ export async function pushDeadLetterConsumer(batch: MessageBatch<unknown>, env: 
       const reason = wrapped.success
         ? wrapped.data.dead_letter.reason
         : `retries exhausted: ${(await getPushRequestError(env.KV, ids.notificationId)) ?? "unknown error"}`;
-      await recordFailure(db, ids, reason, new Date());
+      const now = new Date();
+      await recordFailure(db, ids, reason, now);
+      // Kept with the original, so an admin can send it again (src/push/dead-letters.ts).
+      await keepDeadLetter(db, {
+        id: message.id,
+        notificationId: ids.notificationId,
+        userId: ids.userId,
+        reason,
+        message: wrapped.success ? wrapped.data.message : message.body,
+        failedAt: wrapped.success ? new Date(wrapped.data.dead_letter.failed_at) : now,
+      });
       message.ack();
     } catch (err) {
       log("error", "push_dead_letter_retry", { message_id: message.id, detail: errorDetail(err) });

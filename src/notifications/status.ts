@@ -196,3 +196,12 @@ export function userNotifications(
   );
   return statusPage(db, where, "desc", p);
 }
+
+/** Failed deliveries of every user, newest first (the admin console's "failed pushes"). */
+export function failedNotifications(db: Db, channel: Channel | undefined, p: Page) {
+  const where = and(
+    eq(notificationStatus.status, "failed"),
+    channel ? eq(notificationStatus.channel, channel) : undefined,
+  );
+  return statusPage(db, where, "desc", p);
+}

@@ -17,9 +17,13 @@ const timeOfDay = z
   .nullable();
 
 /** An IANA time zone, stored in its canonical spelling. */
+/** The IANA zones the runtime knows, for the document (the check below is the runtime's own). */
+const IANA_ZONES = [...new Set(["UTC", ...Intl.supportedValuesOf("timeZone")])].sort();
+
 const timeZone = z
   .string()
   .max(64)
+  .openapi({ enum: IANA_ZONES, example: "Europe/London" })
   .transform((value, ctx) => {
     try {
       return new Intl.DateTimeFormat("en-US", { timeZone: value }).resolvedOptions().timeZone;

@@ -8,10 +8,12 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { WRITE_METHODS } from "../middleware/json-body";
 import { ErrorSchema } from "./openapi";
+import { nameOperations, operationIdFromPath } from "./operation-ids";
 import { documentTags } from "./tags";
 
 type Document = ReturnType<OpenAPIHono<AppEnv>["getOpenAPI31Document"]>;
 type Operation = {
+  operationId?: string;
   tags?: string[];
   security?: Record<string, string[]>[];
   parameters?: unknown[];
@@ -32,6 +34,7 @@ export function buildOpenApiDocument(
 ): Document {
   // The Error schema is registered by name through the routes that use it; make sure it exists.
   app.openAPIRegistry.register("Error", ErrorSchema);
+  nameOperations(app.openAPIRegistry.definitions);
   const doc = app.getOpenAPI31Document({
     openapi: "3.1.0",
     info: {
@@ -44,7 +47,7 @@ export function buildOpenApiDocument(
         "`{ success: false, message, error, details? }` with a stable `error` code. Writes take " +
         "`Idempotency-Key`; every answer carries `X-Correlation-ID`; rate-limited answers carry " +
         "`RateLimit-Policy` / `RateLimit` and, over a limit, 429 with `Retry-After`.",
-      license: { name: "Proprietary" },
+      license: { name: "Proprietary", url: "https://example.com/user-service/license" },
     },
     servers: [{ url: "/", description: "This service" }],
   });
@@ -109,6 +112,7 @@ export function buildOpenApiDocument(
         "Retry-After": ref("headers", "Retry-After"),
         RateLimit: ref("headers", "RateLimit"),
         "RateLimit-Policy": ref("headers", "RateLimit-Policy"),
+        "X-Correlation-ID": ref("headers", "X-Correlation-ID"),
       },
       content: errorContent,
     },
@@ -129,11 +133,24 @@ export function buildOpenApiDocument(
   };
 
   const usedTags = new Set<string>();
-  for (const item of Object.values(doc.paths ?? {})) {
+  const usedIds = new Set<string>();
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
     for (const method of METHODS) {
       const op = (item as Record<string, Operation | undefined>)[method];
       if (!op) continue;
       for (const tag of op.tags ?? []) usedTags.add(tag);
+      // A router mounted twice (health under /api/v1 and at the root) names the second one apart.
+      let id = op.operationId ?? operationIdFromPath(method, path, op.deprecated === true);
+      if (usedIds.has(id)) id = `${id}${path.startsWith("/api/") ? "Api" : "Root"}`;
+      usedIds.add(id);
+      op.operationId = id;
+      // Public unless a route says otherwise: tools want that said, not left to be guessed.
+      op.security ??= [];
+      // A path parameter is never empty (the router matches no empty segment).
+      for (const parameter of op.parameters ?? []) {
+        const p = parameter as { in?: string; schema?: { type?: string; minLength?: number } };
+        if (p.in === "path" && p.schema?.type === "string") p.schema.minLength ??= 1;
+      }
       op.parameters = [...(op.parameters ?? []), ref("parameters", "CorrelationId")];
       op.responses["429"] ??= ref("responses", "RateLimited");
       if ((op.security ?? []).some((requirement) => "bearerAuth" in requirement)) {
@@ -145,6 +162,11 @@ export function buildOpenApiDocument(
         delete op.responses["415"];
       }
       if (WRITE_METHODS.has(method.toUpperCase())) {
+        // Every write's body is checked (src/middleware/json-body.ts), even where none is expected.
+        op.responses["400"] ??= {
+          description: "Malformed JSON or an invalid body",
+          content: errorContent,
+        };
         op.parameters.push(ref("parameters", "IdempotencyKey"), ref("parameters", "RequestId"));
         op.responses["409"] ??= ref("responses", "IdempotencyConflict");
         op.responses["422"] ??= ref("responses", "IdempotencyKeyReused");

@@ -22,6 +22,9 @@ const TAG_DESCRIPTIONS = {
   Tokens: "Public keys for verifying access tokens.",
   Health: "Liveness and dependency checks.",
   Documentation: "This document and its interactive reference.",
+  "Admin console":
+    "The operators' web console at /admin/: its page, script and stylesheet, served by this " +
+    "Worker (no CDN). It calls the Admin routes with the signed-in admin's token.",
   "Compatibility (deprecated)":
     "Paths of the replaced services, answered by the same handlers. Each answer carries " +
     "`Deprecation` and a `Link` to the canonical path.",

@@ -207,3 +207,24 @@ export async function listSessions(
   ]);
   return { rows, total: total?.n ?? 0 };
 }
+
+/** An admin ends every session of a user (audited with who did it); returns how many. */
+export async function endUserSessionsAsAdmin(scope: Scope, userId: string, adminId: string) {
+  const { db, kv, config, meta } = scope;
+  const now = new Date();
+  const [revoked] = await commit(db, meta, [
+    revokeSessions(db, { userId }, "admin", now),
+    auditEntry(db, meta, {
+      userId,
+      action: "sessions_ended_by_admin",
+      metadata: { by: adminId },
+      at: now,
+    }),
+  ]);
+  await denySessions(
+    kv,
+    config,
+    revoked.map((s) => s.id),
+  );
+  return revoked.length;
+}

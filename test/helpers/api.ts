@@ -6,6 +6,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import worker from "../../src/dev/local";
+import { checkContract } from "./contract";
 
 export const BASE = "http://localhost/api/v1";
 
@@ -43,7 +44,7 @@ export function request(
   return new Request(url, { method, headers, body });
 }
 
-async function read<T>(res: Response): Promise<ApiResponse<T>> {
+async function read<T>(req: Request, res: Response): Promise<ApiResponse<T>> {
   const text = await res.text();
   let body: unknown = null;
   try {
@@ -51,6 +52,8 @@ async function read<T>(res: Response): Promise<ApiResponse<T>> {
   } catch {
     body = text;
   }
+  // The contract test (test/helpers/contract.ts): every answer the suite sees must be documented.
+  await checkContract(req, res.status, res.headers, body);
   return { status: res.status, headers: res.headers, body: body as T, text };
 }
 
@@ -60,7 +63,8 @@ export async function call<T = Envelope>(
   path: string,
   options: { body?: Body; token?: string; headers?: Record<string, string> } = {},
 ): Promise<ApiResponse<T>> {
-  return read<T>(await exports.default.fetch(request(method, path, options)));
+  const req = request(method, path, options);
+  return read<T>(req, await exports.default.fetch(req.clone()));
 }
 
 /**
@@ -72,9 +76,9 @@ export async function callWith<T = Envelope>(
   req: Request,
 ): Promise<ApiResponse<T>> {
   const ctx = createExecutionContext();
-  const res = await worker.fetch(req, { ...env, ...overrides } as Env, ctx);
+  const res = await worker.fetch(req.clone(), { ...env, ...overrides } as Env, ctx);
   await waitOnExecutionContext(ctx);
-  return read<T>(res);
+  return read<T>(req, res);
 }
 
 /**

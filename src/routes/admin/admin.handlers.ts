@@ -1,5 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../app-env";
+import { adminActor } from "../../auth/callers";
 import { resetFactors } from "../../mfa/factors";
 import { scope } from "../../middleware/request-context";
 import { searchUsers, updateAccount } from "../../users/account";
@@ -48,7 +49,6 @@ export const importUsers: RouteHandler<typeof routes.importUsers, AppEnv> = asyn
 
 export const resetMfa: RouteHandler<typeof routes.resetMfa, AppEnv> = async (c) => {
   const id = userIdParam(c.req.valid("param").id);
-  const { userId } = c.get("auth");
-  const result = await resetFactors(scope(c), userId, id);
+  const result = await resetFactors(scope(c), adminActor(c), id);
   return c.json(ok("Second factors removed; the user's sessions ended", result), 200);
 };

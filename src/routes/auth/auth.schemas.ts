@@ -54,7 +54,11 @@ export const RefreshBodySchema = z
       ctx.addIssue({ code: "custom", path: ["refresh_token"], message: "This field is required." });
     }
   })
-  .openapi("RefreshRequest", { example: { refresh_token: examples.tokenPair.refresh_token } });
+  .openapi("RefreshRequest", {
+    // One of the two is required (the refinement above).
+    anyOf: [{ required: ["refresh_token"] }, { required: ["refresh"] }],
+    example: { refresh_token: examples.tokenPair.refresh_token },
+  });
 
 export const LogoutBodySchema = z
   .object({

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { PLATFORMS, PROVIDERS } from "../../db/schema";
-import { providerIssue } from "../../push/device-object";
+import { PROVIDERS_BY_PLATFORM, providerIssue } from "../../push/device-object";
 import { examples } from "../examples";
 
 const tokenField = z
@@ -35,6 +35,12 @@ export const PushTokenWriteSchema = z
   })
   .superRefine(checkProvider)
   .openapi("PushTokenWrite", {
+    // The provider must suit the platform (checkProvider), as JSON Schema says it.
+    allOf: PLATFORMS.map((platform) => ({
+      if: { properties: { platform: { const: platform } }, required: ["platform"] },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's `then` keyword, not a thenable.
+      then: { properties: { provider: { enum: [...PROVIDERS_BY_PLATFORM[platform]] } } },
+    })),
     example: {
       token: "fcm-device-token-123",
       platform: "android",

@@ -26,7 +26,8 @@ export const emailField = z
   .toLowerCase()
   .max(254, { error: "Ensure this field has no more than 254 characters." })
   .pipe(z.email({ error: "Enter a valid email address." }))
-  .openapi({ example: "ada@example.com" });
+  // The pipe's second half (the email check) is not what the generator reads: say it here.
+  .openapi({ example: "ada@example.com", format: "email", maxLength: 254 });
 
 const usernameField = z
   .string()
@@ -37,7 +38,9 @@ const usernameField = z
     error:
       "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.",
   })
-  .openapi({ example: "ada" });
+  // The generator writes a regex with flags as `…$/u`; JSON Schema patterns carry no flags (they
+  // are matched with Unicode semantics), so the pattern is given as it must read.
+  .openapi({ example: "ada", pattern: "^[\\p{L}\\p{N}_.@+-]+$" });
 
 const nameField = z.string().trim().max(150).openapi({ example: "Ada Lovelace" });
 

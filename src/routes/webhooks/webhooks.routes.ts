@@ -32,6 +32,18 @@ const EndpointFields = {
   enabled: z.boolean().optional(),
 };
 
+const endpointExample = {
+  id,
+  url: "https://hooks.example.com/user-service",
+  description: "Payments",
+  event_types: ["user.created"],
+  enabled: true,
+  disabled_reason: null,
+  failing_since: null,
+  created_at: "2026-12-01T10:00:00.000Z",
+  updated_at: "2026-12-01T10:00:00.000Z",
+};
+
 export const WebhookEndpointSchema = z
   .object({
     id: z.string(),
@@ -46,19 +58,7 @@ export const WebhookEndpointSchema = z
     created_at: z.string(),
     updated_at: z.string(),
   })
-  .openapi("WebhookEndpoint", {
-    example: {
-      id,
-      url: "https://hooks.example.com/user-service",
-      description: "Payments",
-      event_types: ["user.created"],
-      enabled: true,
-      disabled_reason: null,
-      failing_since: null,
-      created_at: "2026-12-01T10:00:00.000Z",
-      updated_at: "2026-12-01T10:00:00.000Z",
-    },
-  });
+  .openapi("WebhookEndpoint", { example: endpointExample });
 
 export const WebhookDeliverySchema = z
   .object({
@@ -115,7 +115,11 @@ export const create = createRoute({
   },
   responses: {
     201: jsonContent(
-      envelope(WebhookEndpointSchema.extend({ secret: z.string() })),
+      envelope(
+        WebhookEndpointSchema.extend({ secret: z.string() }).openapi({
+          example: { ...endpointExample, secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" },
+        }),
+      ),
       "The endpoint and its secret",
     ),
     ...errorResponses("validation_failed", ...auth),
