@@ -561,7 +561,7 @@ writeFileSync(
   CHART,
   chart(
     rows.map((r) => ({ label: r.scenario.name, value: ratio(r.loaded), rps: r.loaded.rps })),
-    `${machine()} ${primary === "given" ? `the server at ${given}` : CONFIG_LABELS[primary]}; npm run bench`,
+    `${machine().replace(/\n/g, " ")}; ${primary === "given" ? `the server at ${given}` : CONFIG_LABELS[primary]}; npm run bench`,
   ),
 );
 console.log(section);
@@ -597,8 +597,8 @@ function chart(bars: { label: string; value: number; rps: number }[], measured: 
       ["#c0392b", "< 0.1 (a password hash: by design)"],
     ].map(
       ([fill, text], i) =>
-        `<rect x="${labelWidth + i * 190}" y="56" width="12" height="12" fill="${fill}"/>` +
-        `<text x="${labelWidth + i * 190 + 18}" y="66">${escapeXml(text ?? "")}</text>`,
+        `<rect x="${200 + i * 230}" y="56" width="12" height="12" fill="${fill}"/>` +
+        `<text x="${200 + i * 230 + 18}" y="66">${escapeXml(text ?? "")}</text>`,
     ),
     ...ticks.map(
       (t) =>
