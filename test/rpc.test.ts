@@ -4,6 +4,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call } from "./helpers/api";
+import { enrolTotp } from "./helpers/totp";
 import { register } from "./helpers/users";
 
 async function rpc<T>(method: string, ...args: unknown[]): Promise<T> {
@@ -30,6 +31,16 @@ describe("UserService over a service binding", () => {
     expect(await rpc("getUserByEmail", "nobody@example.com")).toBeNull();
   });
 
+  it("validateToken reports a second factor's aal2 and amr", async () => {
+    const user = await register();
+    const { aal2Token } = await enrolTotp(user);
+    expect(await rpc("validateToken", aal2Token)).toMatchObject({
+      valid: true,
+      aal: "aal2",
+      amr: ["pwd", "otp"],
+    });
+  });
+
   it("validateToken accepts a live token and refuses it once its session is revoked", async () => {
     const user = await register();
     expect(await rpc("validateToken", user.access_token)).toMatchObject({
@@ -37,6 +48,10 @@ describe("UserService over a service binding", () => {
       user_id: user.id,
       email: user.email,
       role: "user",
+      // How the session was authenticated (README: Second factors): a password alone.
+      aal: "aal1",
+      amr: ["pwd"],
+      auth_time: expect.any(String),
     });
     await call("POST", "/auth/logout/", { token: user.access_token });
     expect(await rpc("validateToken", user.access_token)).toEqual({
