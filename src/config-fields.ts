@@ -163,3 +163,37 @@ export const text = (fallback: string) =>
     .string()
     .optional()
     .transform((v) => v?.trim() || fallback);
+
+/** A comma-separated list of SERVICE_KEYS names. */
+export const names = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? "")
+      .split(",")
+      .map((name) => name.trim())
+      .filter(Boolean),
+  );
+
+/**
+ * Second factors' settings. The passkeys' relying party defaults to APP_BASE_URL's host and
+ * origin: a passkey is bound to its relying-party id for life, so set WEBAUTHN_RP_ID before the
+ * first one is registered.
+ */
+export function mfaSettings(env: {
+  APP_BASE_URL: string;
+  MFA_ISSUER: string;
+  MFA_REQUIRED_FOR_ADMINS: boolean;
+  WEBAUTHN_RP_ID?: string | undefined;
+  WEBAUTHN_RP_NAME: string;
+  WEBAUTHN_ORIGINS: string[];
+}) {
+  const base = new URL(env.APP_BASE_URL);
+  return {
+    issuer: env.MFA_ISSUER,
+    requiredForAdmins: env.MFA_REQUIRED_FOR_ADMINS,
+    rpId: env.WEBAUTHN_RP_ID?.trim() || base.hostname,
+    rpName: env.WEBAUTHN_RP_NAME,
+    origins: env.WEBAUTHN_ORIGINS.length > 0 ? env.WEBAUTHN_ORIGINS : [base.origin],
+  };
+}

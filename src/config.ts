@@ -10,6 +10,8 @@ import {
   json,
   jwks,
   limitPolicy,
+  mfaSettings,
+  names,
   networks,
   origins,
   privateJwk,
@@ -57,17 +59,6 @@ function productionRefusals(env: {
   }
   return refused;
 }
-
-/** A comma-separated list of SERVICE_KEYS names. */
-const names = z
-  .string()
-  .optional()
-  .transform((v) =>
-    (v ?? "")
-      .split(",")
-      .map((name) => name.trim())
-      .filter(Boolean),
-  );
 
 const configSchema = z
   .object({
@@ -204,29 +195,6 @@ const configSchema = z
   });
 
 export type Config = z.output<typeof configSchema>;
-
-/**
- * Second factors' settings. The passkeys' relying party defaults to APP_BASE_URL's host and
- * origin: a passkey is bound to its relying-party id for life, so set WEBAUTHN_RP_ID before the
- * first one is registered.
- */
-function mfaSettings(env: {
-  APP_BASE_URL: string;
-  MFA_ISSUER: string;
-  MFA_REQUIRED_FOR_ADMINS: boolean;
-  WEBAUTHN_RP_ID?: string | undefined;
-  WEBAUTHN_RP_NAME: string;
-  WEBAUTHN_ORIGINS: string[];
-}) {
-  const base = new URL(env.APP_BASE_URL);
-  return {
-    issuer: env.MFA_ISSUER,
-    requiredForAdmins: env.MFA_REQUIRED_FOR_ADMINS,
-    rpId: env.WEBAUTHN_RP_ID?.trim() || base.hostname,
-    rpName: env.WEBAUTHN_RP_NAME,
-    origins: env.WEBAUTHN_ORIGINS.length > 0 ? env.WEBAUTHN_ORIGINS : [base.origin],
-  };
-}
 
 const parsed = new WeakMap<object, Config>();
 

@@ -23,7 +23,7 @@ function newCode(): string {
   return `${chars.slice(0, 5).join("")}-${chars.slice(5).join("")}`;
 }
 
-/** How a user may type a code: any case, with or without the dash and spaces. */
+/** How a user may type a code: in either case, with or without the dash and spaces. */
 const normalized = (code: string) => code.toLowerCase().replace(/[\s-]/g, "");
 
 export const recoveryCodeHash = (userId: string, code: string) =>

@@ -2,17 +2,16 @@
  * Signing in with a second factor (README: Second factors):
  *
  * - after the right password, a user with an active factor gets an `mfa_token` (five minutes,
- *   single use, bound to that login and user) and no session; `completeMfaLogin` exchanges it and
- *   a second factor for a session at `aal2`;
- * - `stepUp` raises a signed-in session to `aal2` (and refreshes its authentication time);
- * - a passkey alone, with user verification, is a passwordless sign-in at `aal2`.
+ *   single use, bound to that login, its user and password) and no session; `completeMfaLogin`
+ *   exchanges it and a second factor for a session at `aal2`;
+ * - `stepUp` raises a signed-in session to `aal2` (and refreshes its authentication time).
  *
- * Every attempt is counted before it is checked (`SecondFactorAttempts`, the route's limiter
- * policies); a failure is audited and answered with one error whatever was wrong — the token, the
- * code, the passkey — and a token survives only a few wrong codes. What a sign-in uses up and the
- * session it opens are one guarded batch (src/mfa/guard.ts).
+ * A passkey alone is passwordless.ts. Every attempt is counted before it is checked
+ * (`SecondFactorAttempts`, the route's limiter policies); a failure is audited and answered with
+ * one error whatever was wrong — the token, the code, the passkey — and a token survives only a
+ * few wrong codes. What a sign-in uses up and the session it opens are one guarded batch
+ * (src/mfa/guard.ts, guarded-session.ts).
  */
-import type { AuthenticationResponseJSON } from "@simplewebauthn/server";
 import { eq } from "drizzle-orm";
 import type { AccessClaims, Scope } from "../app-env";
 import { auditEntry } from "../audit/audit-log";
@@ -22,7 +21,6 @@ import { type UserRow, users } from "../db/schema";
 import { ApiError } from "../errors";
 import { commit } from "../events/outbox";
 import { raised, raiseSession, reissuedAccessToken, sessionLive } from "../sessions/assurance";
-import { newSession } from "../sessions/sessions";
 import { type TokenPair, tokenPair } from "../sessions/token-pair";
 import { selectUserWithPreferences } from "../users/user-object";
 import {
@@ -37,28 +35,17 @@ import {
 } from "./challenges";
 import { activeFactors } from "./factors";
 import { committedUnlessLost, guardedAudit, newClaim } from "./guard";
-import { authenticationOptions, checkAssertion, passkeyOf } from "./passkeys";
+import {
+  auditFailure,
+  failed,
+  openGuardedSession,
+  type SecondFactorAttempts,
+} from "./guarded-session";
+import { authenticationOptions } from "./passkeys";
 import { checkSecondFactor, type SecondFactorProof } from "./second-factor";
-
-/** Counts a second-factor attempt (per account when it is known, per client network always). */
-export interface SecondFactorAttempts {
-  begin(userId: string | null): Promise<void>;
-  succeeded(): void;
-}
 
 /** A stamp of the stored password hash (it reveals nothing), so the token dies with a change. */
 const passwordStamp = async (hash: string) => (await sha256Hex(`mfa-login:${hash}`)).slice(0, 32);
-
-const failed = () => new ApiError("mfa_verification_failed", "Invalid or expired code or token");
-
-async function auditFailure(scope: Scope, userId: string | null, reason: string, now: Date) {
-  await auditEntry(scope.db, scope.meta, {
-    userId,
-    action: "mfa_failure",
-    metadata: { reason },
-    at: now,
-  });
-}
 
 /** The answer of a right password for an account with a second factor: no tokens, a challenge. */
 export async function startMfaLogin(scope: Scope, user: UserRow, deviceId: string | null) {
@@ -88,44 +75,6 @@ export async function startMfaLogin(scope: Scope, user: UserRow, deviceId: strin
     factors: factors.map((f) => ({ id: f.id, type: f.type, name: f.name })),
     ...(options ? { webauthn_options: options } : {}),
   };
-}
-
-/** A new session for `userId` at `aal2` whose batch also uses up what `guards` name. */
-async function openGuardedSession(
-  scope: Scope,
-  userId: string,
-  amr: string[],
-  uses: Parameters<typeof commit>[2][number][],
-  guards: Parameters<typeof guardedAudit>[3],
-  metadata: Record<string, unknown>,
-  now: Date,
-) {
-  const { db, meta } = scope;
-  const session = await newSession(scope, userId, now, { aal: "aal2", amr });
-  const committed = await committedUnlessLost(() =>
-    commit(db, meta, [
-      ...session.inserts,
-      ...uses,
-      db.update(users).set({ lastLoginAt: now }).where(eq(users.id, userId)),
-      guardedAudit(
-        db,
-        meta,
-        {
-          userId,
-          action: "login_success",
-          metadata: { session_id: session.sessionId, ...metadata },
-          at: now,
-        },
-        guards,
-      ),
-    ]),
-  );
-  if (!committed) {
-    // Lost a race: the token, the code or the assertion was used by another request first.
-    await auditFailure(scope, userId, "already_used", now);
-    throw failed();
-  }
-  return session;
 }
 
 /** The `mfa_token` and a second factor → the session, its token pair, and the device to renew. */
@@ -258,60 +207,4 @@ export async function stepUp(
   const [user] = await db.select().from(users).where(eq(users.id, claims.userId)).limit(1);
   if (!user?.isActive) throw new ApiError("invalid_token", "User not found or inactive");
   return reissuedAccessToken(config, user, claims.sid, assurance, now);
-}
-
-/** Options for a passwordless sign-in: any discoverable passkey, user verification required. */
-export async function passkeyOptions(scope: Scope) {
-  const { db, config } = scope;
-  const options = await authenticationOptions(config, [], "required");
-  const ceremony = newCeremony(db, "passkey_login", null, options.challenge, new Date());
-  await ceremony.insert;
-  return { challenge_id: ceremony.id, options };
-}
-
-/** A passkey alone (verified user) → a session at `aal2`. */
-export async function passkeySignIn(
-  scope: Scope,
-  challengeId: string,
-  response: AuthenticationResponseJSON,
-  attempts: SecondFactorAttempts,
-): Promise<{ pair: TokenPair; account: ProofAccount }> {
-  const { db, config } = scope;
-  const now = new Date();
-  const ceremony = await liveChallenge(db, challengeId, "passkey_login", now);
-  const factor = ceremony ? await passkeyOf(db, response) : null;
-  await attempts.begin(factor?.userId ?? null);
-  const claim = newClaim();
-  const checked =
-    ceremony?.challenge && factor
-      ? await checkAssertion(db, config, factor, response, ceremony.challenge, true, now, claim)
-      : null;
-  if (!ceremony || !factor || !checked) {
-    await auditFailure(scope, factor?.userId ?? null, "invalid_passkey", now);
-    throw failed();
-  }
-  const [found] = await selectUserWithPreferences(db).where(eq(users.id, factor.userId)).limit(1);
-  const user = found?.user;
-  const unverified = config.requireEmailVerification && user?.emailVerifiedAt === null;
-  if (!found || !user?.isActive || unverified) {
-    await auditFailure(scope, factor.userId, "inactive", now);
-    throw failed();
-  }
-  const session = await openGuardedSession(
-    scope,
-    user.id,
-    ["webauthn"],
-    [claimChallenge(db, ceremony.id, now, claim), checked.statement],
-    [challengeClaimed(ceremony.id, claim), checked.claimed],
-    { method: "passkey" },
-    now,
-  );
-  attempts.succeeded();
-  const pair = await tokenPair(
-    config,
-    { ...found, user: { ...user, lastLoginAt: now } },
-    session,
-    now,
-  );
-  return { pair, account: { id: user.id, passwordHash: user.passwordHash } };
 }

@@ -19,7 +19,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { verifyDeviceProof } from "../auth/jwt";
 import type { PasswordAttempts } from "../auth/passwords";
-import type { SecondFactorAttempts } from "../mfa/sign-in";
+import type { SecondFactorAttempts } from "../mfa/guarded-session";
 import { clientNetwork, emailSubject, enforceAll, perAccount, perSubject } from "./limits";
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The admin console (GET /admin/, src/console/) in a real browser: Debian's Chromium, headless,
+ * The admin console (GET /admin/, src/routes/console/) in a real browser: Debian's Chromium, headless,
  * against the locally served Worker (`wrangler dev`, local D1, KV, Queues and Durable Objects).
  * Data is seeded through the API; then everything an admin does goes through the console's own
  * pages, and what it changed is checked through the API. Its CSP is the one the browser enforces:

@@ -124,18 +124,7 @@ export const RecoveryCodesSchema = z
   .object({ recovery_codes: recoveryCodes })
   .openapi("RecoveryCodes", {
     example: {
-      recovery_codes: [
-        "k7h2m-q9xta",
-        "p3vfd-8wz2n",
-        "r6cqe-t4jkx",
-        "y2bns-m7hgd",
-        "f9xwa-c3pqv",
-        "h4tzr-n8kme",
-        "s2dvq-w6ybf",
-        "e8mkc-j3xrp",
-        "u5gta-b9nzh",
-        "x7pqd-k2fwc",
-      ],
+      recovery_codes: exampleCodes,
     },
   });
 

@@ -1,7 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../app-env";
 import { registrationOptions as options, registerPasskey } from "../../mfa/passkeys";
-import { passkeyOptions, passkeySignIn } from "../../mfa/sign-in";
+import { passkeyOptions, passkeySignIn } from "../../mfa/passwordless";
 import { scope } from "../../middleware/request-context";
 import { secondFactorAttempts } from "../../rate-limit/attempts";
 import { clientNetwork, enforce } from "../../rate-limit/limits";

@@ -3,7 +3,32 @@
  * their meaning by @simplewebauthn/server; and the passkey routes' bodies and answers.
  */
 import { z } from "@hono/zod-openapi";
-import { AccessTokenSchema, recoveryCodes } from "./tokens.schemas";
+import { AccessTokenSchema, exampleCodes, recoveryCodes } from "./tokens.schemas";
+
+/** Examples, shared by the structures and the bodies that carry them. */
+const assertionExample = {
+  id: "mB8cX1Jw3kQ4",
+  rawId: "mB8cX1Jw3kQ4",
+  type: "public-key" as const,
+  response: {
+    clientDataJSON: "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0",
+    authenticatorData: "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAQ",
+    signature: "MEUCIQDKq9A8yY2tB7FMZPvrvbEXAMPLE",
+    userHandle: "NmIxZTJjOWE",
+  },
+  clientExtensionResults: {},
+};
+const attestationExample = {
+  id: "mB8cX1Jw3kQ4",
+  rawId: "mB8cX1Jw3kQ4",
+  type: "public-key" as const,
+  response: {
+    clientDataJSON: "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIn0",
+    attestationObject: "o2NmbXRkbm9uZWdhdHRTdG10oGhhdXRoRGF0YQ",
+    transports: ["internal" as const],
+  },
+  clientExtensionResults: {},
+};
 
 const b64url = z
   .string()
@@ -25,20 +50,7 @@ export const AssertionSchema = z
     clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
     authenticatorAttachment: z.enum(["platform", "cross-platform"]).optional(),
   })
-  .openapi("WebAuthnAssertion", {
-    example: {
-      id: "mB8cX1Jw3kQ4",
-      rawId: "mB8cX1Jw3kQ4",
-      type: "public-key",
-      response: {
-        clientDataJSON: "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0",
-        authenticatorData: "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAQ",
-        signature: "MEUCIQDKq9A8yY2tB7FMZPvrvbEXAMPLE",
-        userHandle: "NmIxZTJjOWE",
-      },
-      clientExtensionResults: {},
-    },
-  });
+  .openapi("WebAuthnAssertion", { example: assertionExample });
 
 /** A passkey's answer to navigator.credentials.create(). */
 export const AttestationSchema = z
@@ -61,17 +73,7 @@ export const AttestationSchema = z
     authenticatorAttachment: z.enum(["platform", "cross-platform"]).optional(),
   })
   .openapi("WebAuthnAttestation", {
-    example: {
-      id: "mB8cX1Jw3kQ4",
-      rawId: "mB8cX1Jw3kQ4",
-      type: "public-key",
-      response: {
-        clientDataJSON: "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIn0",
-        attestationObject: "o2NmbXRkbm9uZWdhdHRTdG10oGhhdXRoRGF0YQ",
-        transports: ["internal"],
-      },
-      clientExtensionResults: {},
-    },
+    example: attestationExample,
   });
 
 export const CeremonySchema = z
@@ -103,17 +105,7 @@ export const PasskeyRegisterBodySchema = z
   .openapi("PasskeyRegistrationRequest", {
     example: {
       challenge_id: "0c4f8a2e-5b7d-4e91-8f3a-6d2b9c1e7a40",
-      credential: {
-        id: "mB8cX1Jw3kQ4",
-        rawId: "mB8cX1Jw3kQ4",
-        type: "public-key",
-        response: {
-          clientDataJSON: "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIn0",
-          attestationObject: "o2NmbXRkbm9uZWdhdHRTdG10oGhhdXRoRGF0YQ",
-          transports: ["internal"],
-        },
-        clientExtensionResults: {},
-      },
+      credential: attestationExample,
       name: "Laptop",
     },
   });
@@ -129,18 +121,7 @@ export const PasskeyRegisteredSchema = AccessTokenSchema.extend({
     expires_in: 900,
     aal: "aal2",
     amr: ["pwd", "webauthn"],
-    recovery_codes: [
-      "k7h2m-q9xta",
-      "p3vfd-8wz2n",
-      "r6cqe-t4jkx",
-      "y2bns-m7hgd",
-      "f9xwa-c3pqv",
-      "h4tzr-n8kme",
-      "s2dvq-w6ybf",
-      "e8mkc-j3xrp",
-      "u5gta-b9nzh",
-      "x7pqd-k2fwc",
-    ],
+    recovery_codes: exampleCodes,
   },
 });
 
@@ -149,17 +130,6 @@ export const PasskeySignInBodySchema = z
   .openapi("PasskeySignInRequest", {
     example: {
       challenge_id: "0c4f8a2e-5b7d-4e91-8f3a-6d2b9c1e7a40",
-      credential: {
-        id: "mB8cX1Jw3kQ4",
-        rawId: "mB8cX1Jw3kQ4",
-        type: "public-key",
-        response: {
-          clientDataJSON: "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0",
-          authenticatorData: "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAQ",
-          signature: "MEUCIQDKq9A8yY2tB7FMZPvrvbEXAMPLE",
-          userHandle: "NmIxZTJjOWE",
-        },
-        clientExtensionResults: {},
-      },
+      credential: assertionExample,
     },
   });

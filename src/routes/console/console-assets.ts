@@ -8,7 +8,7 @@ import { SCRIPT_PAGES } from "./script-pages";
 import { SCRIPT_VIEWS } from "./script-views";
 
 /** The parts share one module scope, so each may call the functions of the others. */
-const CONSOLE_JS = `// The user service's admin console (src/console/).\n${SCRIPT_CORE}\n${SCRIPT_VIEWS}\n${SCRIPT_PAGES}`;
+const CONSOLE_JS = `// The user service's admin console (src/routes/console/).\n${SCRIPT_CORE}\n${SCRIPT_VIEWS}\n${SCRIPT_PAGES}`;
 
 /** FNV-1a of the text, base 36: the files' version in their URLs. */
 function fingerprint(text: string): string {

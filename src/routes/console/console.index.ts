@@ -6,10 +6,10 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../app-env";
-import { ApiError } from "../errors";
-import { createRouter, errorResponses } from "../routes/openapi";
-import { tags } from "../routes/tags";
+import type { AppEnv } from "../../app-env";
+import { ApiError } from "../../errors";
+import { createRouter, errorResponses } from "../openapi";
+import { tags } from "../tags";
 import { CONSOLE_ASSETS, CONSOLE_PAGE } from "./console-assets";
 
 const tagged = tags("Admin console");
