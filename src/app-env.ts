@@ -57,6 +57,11 @@ export interface Scope {
 }
 
 interface AppVariables {
+  /**
+   * This request signs in (or refreshes) a browser session: its token pair goes into cookies
+   * (src/middleware/browser-sessions.ts).
+   */
+  cookieSession: boolean;
   /** Parsed once per isolate from the bindings (src/config.ts). */
   config: Config;
   /** The drizzle instance over `DB`, built once per isolate. */

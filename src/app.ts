@@ -13,11 +13,13 @@ import { secureHeaders } from "hono/secure-headers";
 import { decodeJwt } from "jose";
 import packageJson from "../package.json";
 import type { AppEnv } from "./app-env";
+import { accessCookie, CSRF_HEADER } from "./auth/browser-cookies";
 import { presentedService } from "./auth/callers";
 import { legacyCaller } from "./auth/legacy-callers";
 import { type Config, getCheckedConfig } from "./config";
 import { getDb, sessionDb } from "./db/client";
 import { ApiError, errorResponse, handleError } from "./errors";
+import { browserSessions } from "./middleware/browser-sessions";
 import { idempotency } from "./middleware/idempotency";
 import { jsonBody, WRITE_METHODS } from "./middleware/json-body";
 import { publishAfterResponse } from "./middleware/publish-events";
@@ -40,6 +42,7 @@ import { preferencesRouter } from "./routes/preferences/preferences.index";
 import { pushRequestsRouter } from "./routes/push-requests/push-requests.index";
 import { pushTokensRouter } from "./routes/push-tokens/push-tokens.index";
 import { sessionsRouter } from "./routes/sessions/sessions.index";
+import { signInRouter } from "./routes/sign-in/sign-in.index";
 import { usersRouter } from "./routes/users/users.index";
 import { webhooksRouter } from "./routes/webhooks/webhooks.index";
 import { wellKnownRouter } from "./routes/well-known/well-known.index";
@@ -111,7 +114,8 @@ function readsPrimary(c: Context<AppEnv>): boolean {
   if (presentedService(c) !== null || legacyCaller(c) !== null) return true;
   const path = c.req.path;
   if (path.startsWith(`${API_BASE}/admin/`) || path.startsWith("/api/users/validate")) return true;
-  const bearer = /^Bearer (\S+)$/i.exec(c.req.header("Authorization") ?? "")?.[1];
+  const bearer =
+    /^Bearer (\S+)$/i.exec(c.req.header("Authorization") ?? "")?.[1] ?? accessCookie(c);
   if (!bearer) return false;
   try {
     const { iat } = decodeJwt(bearer);
@@ -122,42 +126,76 @@ function readsPrimary(c: Context<AppEnv>): boolean {
 }
 
 /** The CORS middleware for a configuration, built once per isolate rather than per request. */
-const corsByConfig = new WeakMap<Config, MiddlewareHandler>();
+const corsByConfig = new WeakMap<
+  Config,
+  { plain: MiddlewareHandler; credentialed: MiddlewareHandler }
+>();
 
-function corsFor(config: Config): MiddlewareHandler {
+const CORS_OPTIONS = {
+  allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+  allowHeaders: [
+    "Authorization",
+    "Content-Type",
+    "Idempotency-Key",
+    "X-Request-ID",
+    "X-Correlation-ID",
+    "X-Service-Key",
+    CSRF_HEADER,
+    BOOKMARK_HEADER,
+  ],
+  exposeHeaders: [
+    "X-Correlation-ID",
+    "Retry-After",
+    "RateLimit",
+    "RateLimit-Policy",
+    "Idempotent-Replayed",
+    "Deprecation",
+    "Link",
+    BOOKMARK_HEADER,
+  ],
+  maxAge: 600,
+};
+
+/**
+ * CORS_ORIGINS may call with bearer tokens; those of them also in COOKIE_ORIGINS (README: Browser
+ * sessions) with credentials — cookies — too, and only they: a wildcard never comes with
+ * credentials.
+ */
+function corsFor(config: Config) {
   let middleware = corsByConfig.get(config);
   if (!middleware) {
     const allowed = config.corsOrigins;
-    middleware = cors({
-      origin: (origin) => (allowed.includes("*") ? "*" : allowed.includes(origin) ? origin : null),
-      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-      allowHeaders: [
-        "Authorization",
-        "Content-Type",
-        "Idempotency-Key",
-        "X-Request-ID",
-        "X-Correlation-ID",
-        "X-Service-Key",
-        BOOKMARK_HEADER,
-      ],
-      exposeHeaders: [
-        "X-Correlation-ID",
-        "Retry-After",
-        "RateLimit",
-        "RateLimit-Policy",
-        "Idempotent-Replayed",
-        "Deprecation",
-        "Link",
-        BOOKMARK_HEADER,
-      ],
-      maxAge: 600,
-    });
+    // Credentials only to an origin CORS_ORIGINS names too (a wildcard names none).
+    const cookieOrigins = config.cookies.enabled
+      ? config.cookies.origins.filter((o) => allowed.includes(o))
+      : [];
+    middleware = {
+      plain: cors({
+        ...CORS_OPTIONS,
+        origin: (origin) =>
+          allowed.includes("*") ? "*" : allowed.includes(origin) ? origin : null,
+      }),
+      credentialed: cors({
+        ...CORS_OPTIONS,
+        origin: (origin) => (cookieOrigins.includes(origin) ? origin : null),
+        credentials: true,
+      }),
+    };
     corsByConfig.set(config, middleware);
   }
   return middleware;
 }
 
-const corsFromConfig = createMiddleware<AppEnv>((c, next) => corsFor(c.get("config"))(c, next));
+const corsFromConfig = createMiddleware<AppEnv>((c, next) => {
+  const config = c.get("config");
+  const { plain, credentialed } = corsFor(config);
+  const origin = c.req.header("Origin") ?? "";
+  const cookieOrigin =
+    config.cookies.enabled &&
+    config.cookies.origins.includes(origin) &&
+    config.corsOrigins.includes(origin);
+  return (cookieOrigin ? credentialed : plain)(c, next);
+});
 
 /**
  * The general per-client ceiling (DESIGN §7: 300 a minute), on every request but CORS preflights
@@ -228,6 +266,7 @@ export function createApp(extension?: AppExtension) {
   // After the header middleware, so a 429 carries the same security, cache and CORS headers.
   app.use("*", globalLimit);
   app.use("*", jsonBody);
+  app.use("*", browserSessions);
   app.use("*", idempotency);
 
   // Order matters where paths overlap: fixed paths (/users/profile, /users/preferences,
@@ -238,6 +277,7 @@ export function createApp(extension?: AppExtension) {
   app.route(API_BASE, sessionsRouter);
   app.route(API_BASE, authRouter);
   app.route(API_BASE, mfaRouter);
+  app.route(API_BASE, signInRouter);
   app.route(API_BASE, notificationsRouter);
   app.route(API_BASE, pushRequestsRouter);
   app.route(API_BASE, lookupsRouter);
@@ -258,6 +298,14 @@ export function createApp(extension?: AppExtension) {
     scheme: "bearer",
     bearerFormat: "JWT",
     description: "A user's access token.",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "browserSession", {
+    type: "apiKey",
+    in: "cookie",
+    name: "__Host-refresh",
+    description:
+      "A browser session's cookies (README: Browser sessions); unsafe requests also need " +
+      "`X-CSRF-Token`. Every bearerAuth route also takes the `__Host-access` cookie this way.",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "serviceKey", {
     type: "apiKey",

@@ -19,6 +19,7 @@ import {
   text,
   url,
 } from "./config-fields";
+import { oauthProviders, signInSettings } from "./config-sign-in";
 import { ApiError } from "./errors";
 import { log } from "./logging";
 
@@ -115,6 +116,17 @@ const configSchema = z
     WEBAUTHN_RP_ID: z.string().optional(),
     WEBAUTHN_RP_NAME: text("User service"),
     WEBAUTHN_ORIGINS: origins,
+    EMAIL_CODE_LIFETIME_MINUTES: integer(10, 1, 60),
+    EMAIL_CODE_SIGN_UP: boolean(false),
+    RATE_LIMIT_OTP_EMAIL: limitPolicy("5/3600"),
+    RATE_LIMIT_OTP_IP: limitPolicy("20/3600"),
+    RATE_LIMIT_OTP_VERIFY_EMAIL: limitPolicy("10/900"),
+    RATE_LIMIT_OTP_VERIFY_IP: limitPolicy("30/900"),
+    RATE_LIMIT_OAUTH_IP: limitPolicy("60/300"),
+    OAUTH_PROVIDERS: oauthProviders,
+    OAUTH_REDIRECT_ORIGINS: origins,
+    COOKIE_SESSIONS: boolean(false),
+    COOKIE_ORIGINS: origins,
     WEBHOOK_TIMEOUT_SECONDS: integer(10, 1, 30),
     WEBHOOK_DISABLE_AFTER_HOURS: integer(120, 1, 24 * 30),
   })
@@ -178,7 +190,16 @@ const configSchema = z
         /** Second-factor attempts (codes, recovery codes, passkeys) on one account. */
         "mfa-account": env.RATE_LIMIT_MFA_ACCOUNT,
         "mfa-ip": env.RATE_LIMIT_MFA_IP,
+        /** Emailed codes sent to one address, and from one client network. */
+        "otp-email": env.RATE_LIMIT_OTP_EMAIL,
+        "otp-ip": env.RATE_LIMIT_OTP_IP,
+        /** Codes typed for one address (every code of it), and from one client network. */
+        "otp-verify-email": env.RATE_LIMIT_OTP_VERIFY_EMAIL,
+        "otp-verify-ip": env.RATE_LIMIT_OTP_VERIFY_IP,
+        /** Sign-ins with an identity provider started or finished from one client network. */
+        "oauth-ip": env.RATE_LIMIT_OAUTH_IP,
       },
+      ...signInSettings(env),
       mfa: mfaSettings(env),
       webhooks: {
         /** How long one delivery attempt may take before it counts as failed. */

@@ -284,6 +284,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/v1/auth/session/refresh": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Refresh a browser session with its cookies
+     * @description For cookie mode (README: Browser sessions): the `__Host-refresh` cookie rotates like a refresh token, and new cookies are set. Needs the `X-CSRF-Token` header.
+     */
+    post: operations["authRefreshBrowserSession"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/v1/auth/logout": {
     parameters: {
       query?: never;
@@ -624,6 +644,184 @@ export interface paths {
      */
     post: operations["passkeysSignIn"];
     delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/auth/otp": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Email a sign-in code and link
+     * @description Always 202 with the same body, whether or not the address has an account, after the same work. With EMAIL_CODE_SIGN_UP an address with no account gets a code too, and the account is made when it is used. The code and link go out as `user.sign_in_code_requested`. Counted per address and per client network.
+     */
+    post: operations["postApiV1AuthOtp"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/auth/otp/verify": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Sign in with an emailed code or link
+     * @description A code works once, for 10 minutes (EMAIL_CODE_LIFETIME_MINUTES), and dies after 5 wrong tries; only the newest one sent works. Every failure is the same 401 `invalid_code`. Tries are counted per address and per client network before anything is checked. Using a code proves the address. The session has `amr` `["email_otp"]`; an account with a second factor gets `mfa_required` instead, as after a password.
+     */
+    post: operations["postApiV1AuthOtpVerify"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/auth/oauth/providers": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The identity providers one may sign in with */
+    get: operations["getApiV1AuthOauthProviders"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/auth/oauth/{provider}/authorize": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Start signing in with a provider (open in the browser)
+     * @description Redirects to the provider: authorization code flow with PKCE (S256), `state` and `nonce`. The request is bound to this browser by the `__Host-oauth-binding` cookie, and lasts 10 minutes. `redirect_to` must be on an allowed origin (else 400, no redirect).
+     */
+    get: operations["getApiV1AuthOauthProviderAuthorize"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/auth/oauth/{provider}/callback": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The provider's answer (redirect URI)
+     * @description Where the provider sends the user back. A `state` that is unknown, expired, used before, or presented by another browser answers 400 `oauth_failed` and signs nobody in.
+     */
+    get: operations["getApiV1AuthOauthProviderCallback"];
+    put?: never;
+    /**
+     * The provider's answer, posted (response_mode=form_post: Apple)
+     * @description Where the provider sends the user back. A `state` that is unknown, expired, used before, or presented by another browser answers 400 `oauth_failed` and signs nobody in.
+     */
+    post: operations["postApiV1AuthOauthProviderCallback"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/auth/oauth/token": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Exchange the code given to redirect_to for the session
+     * @description Single use, within a minute of the callback. The session has `amr` `["oauth"]`; an account with a second factor gets `mfa_required` instead, as after a password.
+     */
+    post: operations["postApiV1AuthOauthToken"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/auth/identities": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** My linked identities */
+    get: operations["getApiV1AuthIdentities"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/auth/identities/{provider}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Start linking a provider to my account
+     * @description Answers a URL to open in the user's browser; the provider's callback then links the identity to this account (unless another account has it: `?error=identity_taken`). Needs a sign-in within the last 10 minutes (and `aal2` with a second factor).
+     */
+    post: operations["postApiV1AuthIdentitiesProvider"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/auth/identities/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Unlink one of my identities
+     * @description Never the last way to sign in: without a password, another identity or a passkey, 409 `last_sign_in_method`. Needs a sign-in within the last 10 minutes (and `aal2` with a second factor).
+     */
+    delete: operations["deleteApiV1AuthIdentitiesId"];
     options?: never;
     head?: never;
     patch?: never;
@@ -1780,14 +1978,20 @@ export interface components {
         | "refresh_token_reused"
         | "reauthentication_required"
         | "mfa_verification_failed"
+        | "invalid_code"
+        | "oauth_failed"
         | "forbidden"
         | "email_not_verified"
         | "mfa_required"
+        | "csrf_failed"
         | "not_found"
         | "method_not_allowed"
         | "conflict"
         | "email_taken"
         | "username_taken"
+        | "identity_not_linked"
+        | "identity_taken"
+        | "last_sign_in_method"
         | "payload_too_large"
         | "unsupported_media_type"
         | "idempotency_key_reused"
@@ -2665,6 +2869,40 @@ export interface components {
     };
     /**
      * @example {
+     *       "user": {
+     *         "id": "6f1c2b9e-3d4a-4e8f-9b1a-2c3d4e5f6a7b",
+     *         "user_id": "6f1c2b9e-3d4a-4e8f-9b1a-2c3d4e5f6a7b",
+     *         "email": "ada@example.com",
+     *         "username": "ada",
+     *         "name": "Ada Lovelace",
+     *         "role": "user",
+     *         "is_active": true,
+     *         "email_verified": true,
+     *         "push_token": null,
+     *         "preferences": {
+     *           "email": true,
+     *           "push": true
+     *         },
+     *         "created_at": "2026-11-01T08:00:00.000Z",
+     *         "updated_at": "2026-11-21T09:30:00.000Z",
+     *         "last_login_at": "2026-11-21T09:30:00.000Z"
+     *       },
+     *       "token_type": "cookie",
+     *       "expires_in": 900,
+     *       "csrf_token": "y3F0c2Q…"
+     *     }
+     */
+    CookieSession: {
+      user: components["schemas"]["User"];
+      /** @enum {string} */
+      token_type: "cookie";
+      /** @description Access cookie lifetime in seconds. */
+      expires_in: number;
+      /** @description Send it as `X-CSRF-Token` with every unsafe request (also in the `__Host-csrf` cookie). */
+      csrf_token: string;
+    };
+    /**
+     * @example {
      *       "email": "ada@example.com",
      *       "password": "correct horse battery staple"
      *     }
@@ -3076,6 +3314,98 @@ export interface components {
     };
     /**
      * @example {
+     *       "email": "ada@example.com"
+     *     }
+     */
+    EmailCodeRequest: {
+      /**
+       * Format: email
+       * @example ada@example.com
+       */
+      email: string;
+    };
+    /**
+     * @description The code with its address, or the emailed link's token.
+     * @example {
+     *       "email": "ada@example.com",
+     *       "code": "482913"
+     *     }
+     */
+    EmailCodeVerify:
+      | {
+          /**
+           * Format: email
+           * @example ada@example.com
+           */
+          email: string;
+          code: string;
+        }
+      | {
+          /** @description The `token` of the emailed link. */
+          token: string;
+        };
+    /**
+     * @example {
+     *       "id": "google",
+     *       "name": "Google"
+     *     }
+     */
+    IdentityProvider: {
+      id: string;
+      name: string;
+    };
+    /**
+     * @example {
+     *       "code": "Hq3…"
+     *     }
+     */
+    OAuthExchange: {
+      /** @description The `code` given to `redirect_to`. */
+      code: string;
+    };
+    /**
+     * @example {
+     *       "id": "6a1f2c9e-0b5d-4c3e-9f55-0f5a0c1d2e3f",
+     *       "provider": "google",
+     *       "email": "ada@example.com",
+     *       "email_verified": true,
+     *       "created_at": "2026-12-01T10:00:00.000Z",
+     *       "last_sign_in_at": "2026-12-01T10:00:00.000Z"
+     *     }
+     */
+    Identity: {
+      id: string;
+      provider: string;
+      email: string | null;
+      email_verified: boolean;
+      created_at: string;
+      last_sign_in_at: string | null;
+    };
+    /**
+     * @example {
+     *       "authorize_url": "http://localhost:8787/api/v1/auth/oauth/google/authorize?link_token=Vb1k…",
+     *       "expires_in": 600
+     *     }
+     */
+    IdentityLink: {
+      /** @description Open it in the user's browser (once, within 10 minutes) to link the provider. */
+      authorize_url: string;
+      expires_in: number;
+    };
+    /**
+     * @example {
+     *       "redirect_to": "http://localhost:3000/settings"
+     *     }
+     */
+    IdentityLinkRequest: {
+      /**
+       * @description Where the user lands afterwards: an URL on APP_BASE_URL's origin or one of OAUTH_REDIRECT_ORIGINS.
+       * @example http://localhost:3000/signed-in
+       */
+      redirect_to?: string;
+    };
+    /**
+     * @example {
      *       "id": "3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a",
      *       "notification_id": "welcome-6f1c2b9e",
      *       "user_id": "6f1c2b9e-3d4a-4e8f-9b1a-2c3d4e5f6a7b",
@@ -3482,6 +3812,9 @@ export interface components {
         | "user.imported"
         | "user.email_verification_requested"
         | "user.password_reset_requested"
+        | "user.sign_in_code_requested"
+        | "identity.linked"
+        | "identity.unlinked"
         | "user.password_changed"
         | "user.duplicate_registration"
         | "preferences.updated"
@@ -3515,6 +3848,9 @@ export interface components {
         | "user.imported"
         | "user.email_verification_requested"
         | "user.password_reset_requested"
+        | "user.sign_in_code_requested"
+        | "identity.linked"
+        | "identity.unlinked"
         | "user.password_changed"
         | "user.duplicate_registration"
         | "preferences.updated"
@@ -5884,7 +6220,10 @@ export interface operations {
   };
   authLogin: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description `cookie` (COOKIE_SESSIONS on, first-party browser apps): the tokens are set as HttpOnly cookies and the answer is a `CookieSession`. */
+        session?: "token" | "cookie";
+      };
       header?: {
         /** @description Carried into logs and events, and echoed on the answer; generated when absent or malformed (1–128 of `A-Za-z0-9._:-`). */
         "X-Correlation-ID"?: components["parameters"]["CorrelationId"];
@@ -5918,7 +6257,10 @@ export interface operations {
             /** @enum {boolean} */
             success: true;
             message: string;
-            data: components["schemas"]["LoginResult"] | components["schemas"]["MfaRequired"];
+            data:
+              | components["schemas"]["LoginResult"]
+              | components["schemas"]["MfaRequired"]
+              | components["schemas"]["CookieSession"];
           };
         };
       };
@@ -6040,6 +6382,101 @@ export interface operations {
       };
       /** @description Missing or invalid credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      409: components["responses"]["IdempotencyConflict"];
+      /** @description Body larger than 64 KiB */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body is not JSON */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      422: components["responses"]["IdempotencyKeyReused"];
+      429: components["responses"]["RateLimited"];
+      /** @description Internal error (never with details) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  authRefreshBrowserSession: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Carried into logs and events, and echoed on the answer; generated when absent or malformed (1–128 of `A-Za-z0-9._:-`). */
+        "X-Correlation-ID"?: components["parameters"]["CorrelationId"];
+        /**
+         * @description Makes a retry of this write return the first answer (with `Idempotent-Replayed: true`) for 24 h instead of running again. 1–255 visible ASCII characters; a UUID per operation.
+         * @example 5f0c8a9e-4c1b-4f5e-9d51-2b8f3f0e7a11
+         */
+        "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+        /**
+         * @deprecated
+         * @description The older name of `Idempotency-Key`, accepted the same way.
+         */
+        "X-Request-ID"?: components["parameters"]["RequestId"];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description New session cookies */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @enum {boolean} */
+            success: true;
+            message: string;
+            data: components["schemas"]["CookieSession"];
+          };
+        };
+      };
+      /** @description Malformed JSON or an invalid body */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing or invalid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Authenticated but not allowed */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -7013,7 +7450,10 @@ export interface operations {
   };
   mfaChallenge: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description `cookie` (COOKIE_SESSIONS on, first-party browser apps): the tokens are set as HttpOnly cookies and the answer is a `CookieSession`. */
+        session?: "token" | "cookie";
+      };
       header?: {
         /** @description Carried into logs and events, and echoed on the answer; generated when absent or malformed (1–128 of `A-Za-z0-9._:-`). */
         "X-Correlation-ID"?: components["parameters"]["CorrelationId"];
@@ -7037,7 +7477,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Logged in at `aal2` */
+      /** @description Logged in at `aal2` (cookie mode: a `CookieSession`) */
       200: {
         headers: {
           [name: string]: unknown;
@@ -7047,7 +7487,7 @@ export interface operations {
             /** @enum {boolean} */
             success: true;
             message: string;
-            data: components["schemas"]["LoginResult"];
+            data: components["schemas"]["LoginResult"] | components["schemas"]["CookieSession"];
           };
         };
       };
@@ -7686,7 +8126,10 @@ export interface operations {
   };
   passkeysSignIn: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description `cookie` (COOKIE_SESSIONS on, first-party browser apps): the tokens are set as HttpOnly cookies and the answer is a `CookieSession`. */
+        session?: "token" | "cookie";
+      };
       header?: {
         /** @description Carried into logs and events, and echoed on the answer; generated when absent or malformed (1–128 of `A-Za-z0-9._:-`). */
         "X-Correlation-ID"?: components["parameters"]["CorrelationId"];
@@ -7710,7 +8153,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Logged in */
+      /** @description Logged in (cookie mode: a `CookieSession`) */
       200: {
         headers: {
           [name: string]: unknown;
@@ -7720,7 +8163,7 @@ export interface operations {
             /** @enum {boolean} */
             success: true;
             message: string;
-            data: components["schemas"]["LoginResult"];
+            data: components["schemas"]["LoginResult"] | components["schemas"]["CookieSession"];
           };
         };
       };
@@ -7780,6 +8223,844 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+    };
+  };
+  postApiV1AuthOtp: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Carried into logs and events, and echoed on the answer; generated when absent or malformed (1–128 of `A-Za-z0-9._:-`). */
+        "X-Correlation-ID"?: components["parameters"]["CorrelationId"];
+        /**
+         * @description Makes a retry of this write return the first answer (with `Idempotent-Replayed: true`) for 24 h instead of running again. 1–255 visible ASCII characters; a UUID per operation.
+         * @example 5f0c8a9e-4c1b-4f5e-9d51-2b8f3f0e7a11
+         */
+        "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+        /**
+         * @deprecated
+         * @description The older name of `Idempotency-Key`, accepted the same way.
+         */
+        "X-Request-ID"?: components["parameters"]["RequestId"];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["EmailCodeRequest"];
+      };
+    };
+    responses: {
+      /** @description If the address may sign in, a code is on its way */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @enum {boolean} */
+            success: true;
+            message: string;
+            data: null;
+          };
+        };
+      };
+      /** @description Validation failed or malformed JSON */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      409: components["responses"]["IdempotencyConflict"];
+      /** @description Body larger than 64 KiB */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body is not JSON */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      422: components["responses"]["IdempotencyKeyReused"];
+      /** @description Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Internal error (never with details) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  postApiV1AuthOtpVerify: {
+    parameters: {
+      query?: {
+        /** @description `cookie` (COOKIE_SESSIONS on, first-party browser apps): the tokens are set as HttpOnly cookies and the answer is a `CookieSession`. */
+        session?: "token" | "cookie";
+      };
+      header?: {
+        /** @description Carried into logs and events, and echoed on the answer; generated when absent or malformed (1–128 of `A-Za-z0-9._:-`). */
+        "X-Correlation-ID"?: components["parameters"]["CorrelationId"];
+        /**
+         * @description Makes a retry of this write return the first answer (with `Idempotent-Replayed: true`) for 24 h instead of running again. 1–255 visible ASCII characters; a UUID per operation.
+         * @example 5f0c8a9e-4c1b-4f5e-9d51-2b8f3f0e7a11
+         */
+        "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+        /**
+         * @deprecated
+         * @description The older name of `Idempotency-Key`, accepted the same way.
+         */
+        "X-Request-ID"?: components["parameters"]["RequestId"];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["EmailCodeVerify"];
+      };
+    };
+    responses: {
+      /** @description Signed in (the user and a token pair), or `mfa_required` with an `mfa_token` */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @enum {boolean} */
+            success: true;
+            message: string;
+            data:
+              | components["schemas"]["TokenPair"]
+              | components["schemas"]["MfaRequired"]
+              | components["schemas"]["CookieSession"];
+          };
+        };
+      };
+      /** @description Validation failed or malformed JSON */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing or invalid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      409: components["responses"]["IdempotencyConflict"];
+      /** @description Body larger than 64 KiB */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body is not JSON */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      422: components["responses"]["IdempotencyKeyReused"];
+      /** @description Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Internal error (never with details) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  getApiV1AuthOauthProviders: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Carried into logs and events, and echoed on the answer; generated when absent or malformed (1–128 of `A-Za-z0-9._:-`). */
+        "X-Correlation-ID"?: components["parameters"]["CorrelationId"];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Configured providers (OAUTH_PROVIDERS) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @enum {boolean} */
+            success: true;
+            message: string;
+            data: components["schemas"]["IdentityProvider"][];
+          };
+        };
+      };
+      429: components["responses"]["RateLimited"];
+    };
+  };
+  getApiV1AuthOauthProviderAuthorize: {
+    parameters: {
+      query?: {
+        /** @description Where the user lands afterwards: an URL on APP_BASE_URL's origin or one of OAUTH_REDIRECT_ORIGINS. */
+        redirect_to?: string;
+        /** @description `token` (default): `redirect_to` gets `?code=` to exchange at POST /auth/oauth/token/. `cookie` (COOKIE_SESSIONS on): the browser session is set as cookies. */
+        session?: "token" | "cookie";
+        /** @description From POST /auth/identities/{provider}/: link the provider to that account. */
+        link_token?: string;
+      };
+      header?: {
+        /** @description Carried into logs and events, and echoed on the answer; generated when absent or malformed (1–128 of `A-Za-z0-9._:-`). */
+        "X-Correlation-ID"?: components["parameters"]["CorrelationId"];
+      };
+      path: {
+        provider: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description To the provider's sign-in page */
+      302: {
+        headers: {
+          /** @description Where the browser goes */
+          Location: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Validation failed or malformed JSON */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Internal error (never with details) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  getApiV1AuthOauthProviderCallback: {
+    parameters: {
+      query?: {
+        state?: string;
+        code?: string;
+        error?: string;
+        error_description?: string;
+        iss?: string;
+      };
+      header?: {
+        /** @description Carried into logs and events, and echoed on the answer; generated when absent or malformed (1–128 of `A-Za-z0-9._:-`). */
+        "X-Correlation-ID"?: components["parameters"]["CorrelationId"];
+      };
+      path: {
+        provider: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description To `redirect_to`: with `?code=` (token mode), signed in with cookies (cookie mode), `#mfa_token=` (cookie mode, a second factor is due), `?linked=` after a link, or `?error=` (`access_denied`, `oauth_failed`, `identity_not_linked`, `identity_taken`, `email_required`, `email_not_verified`) */
+      302: {
+        headers: {
+          /** @description Where the browser goes */
+          Location: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Validation failed or malformed JSON */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Internal error (never with details) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  postApiV1AuthOauthProviderCallback: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Carried into logs and events, and echoed on the answer; generated when absent or malformed (1–128 of `A-Za-z0-9._:-`). */
+        "X-Correlation-ID"?: components["parameters"]["CorrelationId"];
+        /**
+         * @description Makes a retry of this write return the first answer (with `Idempotent-Replayed: true`) for 24 h instead of running again. 1–255 visible ASCII characters; a UUID per operation.
+         * @example 5f0c8a9e-4c1b-4f5e-9d51-2b8f3f0e7a11
+         */
+        "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+        /**
+         * @deprecated
+         * @description The older name of `Idempotency-Key`, accepted the same way.
+         */
+        "X-Request-ID"?: components["parameters"]["RequestId"];
+      };
+      path: {
+        provider: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/x-www-form-urlencoded": {
+          state?: string;
+          code?: string;
+          error?: string;
+          error_description?: string;
+          iss?: string;
+        } & {
+          [key: string]: unknown;
+        };
+      };
+    };
+    responses: {
+      /** @description To `redirect_to`: with `?code=` (token mode), signed in with cookies (cookie mode), `#mfa_token=` (cookie mode, a second factor is due), `?linked=` after a link, or `?error=` (`access_denied`, `oauth_failed`, `identity_not_linked`, `identity_taken`, `email_required`, `email_not_verified`) */
+      302: {
+        headers: {
+          /** @description Where the browser goes */
+          Location: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Validation failed or malformed JSON */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      409: components["responses"]["IdempotencyConflict"];
+      /** @description Body larger than 64 KiB */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body is not JSON */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      422: components["responses"]["IdempotencyKeyReused"];
+      /** @description Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Internal error (never with details) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  postApiV1AuthOauthToken: {
+    parameters: {
+      query?: {
+        /** @description `cookie` (COOKIE_SESSIONS on, first-party browser apps): the tokens are set as HttpOnly cookies and the answer is a `CookieSession`. */
+        session?: "token" | "cookie";
+      };
+      header?: {
+        /** @description Carried into logs and events, and echoed on the answer; generated when absent or malformed (1–128 of `A-Za-z0-9._:-`). */
+        "X-Correlation-ID"?: components["parameters"]["CorrelationId"];
+        /**
+         * @description Makes a retry of this write return the first answer (with `Idempotent-Replayed: true`) for 24 h instead of running again. 1–255 visible ASCII characters; a UUID per operation.
+         * @example 5f0c8a9e-4c1b-4f5e-9d51-2b8f3f0e7a11
+         */
+        "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+        /**
+         * @deprecated
+         * @description The older name of `Idempotency-Key`, accepted the same way.
+         */
+        "X-Request-ID"?: components["parameters"]["RequestId"];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["OAuthExchange"];
+      };
+    };
+    responses: {
+      /** @description Signed in (the user and a token pair), or `mfa_required` with an `mfa_token` */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @enum {boolean} */
+            success: true;
+            message: string;
+            data:
+              | components["schemas"]["TokenPair"]
+              | components["schemas"]["MfaRequired"]
+              | components["schemas"]["CookieSession"];
+          };
+        };
+      };
+      /** @description Validation failed or malformed JSON */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing or invalid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      409: components["responses"]["IdempotencyConflict"];
+      /** @description Body larger than 64 KiB */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body is not JSON */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      422: components["responses"]["IdempotencyKeyReused"];
+      /** @description Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Internal error (never with details) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  getApiV1AuthIdentities: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Carried into logs and events, and echoed on the answer; generated when absent or malformed (1–128 of `A-Za-z0-9._:-`). */
+        "X-Correlation-ID"?: components["parameters"]["CorrelationId"];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Identities, oldest first */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @enum {boolean} */
+            success: true;
+            message: string;
+            data: components["schemas"]["Identity"][];
+          };
+        };
+      };
+      /** @description Missing or invalid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      429: components["responses"]["RateLimited"];
+      /** @description Internal error (never with details) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      503: components["responses"]["AuthenticationUnavailable"];
+    };
+  };
+  postApiV1AuthIdentitiesProvider: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Carried into logs and events, and echoed on the answer; generated when absent or malformed (1–128 of `A-Za-z0-9._:-`). */
+        "X-Correlation-ID"?: components["parameters"]["CorrelationId"];
+        /**
+         * @description Makes a retry of this write return the first answer (with `Idempotent-Replayed: true`) for 24 h instead of running again. 1–255 visible ASCII characters; a UUID per operation.
+         * @example 5f0c8a9e-4c1b-4f5e-9d51-2b8f3f0e7a11
+         */
+        "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+        /**
+         * @deprecated
+         * @description The older name of `Idempotency-Key`, accepted the same way.
+         */
+        "X-Request-ID"?: components["parameters"]["RequestId"];
+      };
+      path: {
+        provider: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["IdentityLinkRequest"];
+      };
+    };
+    responses: {
+      /** @description The URL that starts the link */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @enum {boolean} */
+            success: true;
+            message: string;
+            data: components["schemas"]["IdentityLink"];
+          };
+        };
+      };
+      /** @description Validation failed or malformed JSON */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing or invalid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Authenticated but not allowed */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      409: components["responses"]["IdempotencyConflict"];
+      /** @description Body larger than 64 KiB */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body is not JSON */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      422: components["responses"]["IdempotencyKeyReused"];
+      429: components["responses"]["RateLimited"];
+      /** @description Internal error (never with details) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      503: components["responses"]["AuthenticationUnavailable"];
+    };
+  };
+  deleteApiV1AuthIdentitiesId: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Carried into logs and events, and echoed on the answer; generated when absent or malformed (1–128 of `A-Za-z0-9._:-`). */
+        "X-Correlation-ID"?: components["parameters"]["CorrelationId"];
+        /**
+         * @description Makes a retry of this write return the first answer (with `Idempotent-Replayed: true`) for 24 h instead of running again. 1–255 visible ASCII characters; a UUID per operation.
+         * @example 5f0c8a9e-4c1b-4f5e-9d51-2b8f3f0e7a11
+         */
+        "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+        /**
+         * @deprecated
+         * @description The older name of `Idempotency-Key`, accepted the same way.
+         */
+        "X-Request-ID"?: components["parameters"]["RequestId"];
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Unlinked */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @enum {boolean} */
+            success: true;
+            message: string;
+            data: null;
+          };
+        };
+      };
+      /** @description Malformed JSON or an invalid body */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing or invalid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Authenticated but not allowed */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body larger than 64 KiB */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body is not JSON */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      422: components["responses"]["IdempotencyKeyReused"];
+      429: components["responses"]["RateLimited"];
+      /** @description Internal error (never with details) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      503: components["responses"]["AuthenticationUnavailable"];
     };
   };
   notificationsForUser: {
@@ -11936,7 +13217,10 @@ export interface operations {
   };
   deprecatedPostApiAuthLogin: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description `cookie` (COOKIE_SESSIONS on, first-party browser apps): the tokens are set as HttpOnly cookies and the answer is a `CookieSession`. */
+        session?: "token" | "cookie";
+      };
       header?: {
         /** @description Carried into logs and events, and echoed on the answer; generated when absent or malformed (1–128 of `A-Za-z0-9._:-`). */
         "X-Correlation-ID"?: components["parameters"]["CorrelationId"];
@@ -11970,7 +13254,10 @@ export interface operations {
             /** @enum {boolean} */
             success: true;
             message: string;
-            data: components["schemas"]["LoginResult"] | components["schemas"]["MfaRequired"];
+            data:
+              | components["schemas"]["LoginResult"]
+              | components["schemas"]["MfaRequired"]
+              | components["schemas"]["CookieSession"];
           };
         };
       };
@@ -12457,7 +13744,10 @@ export interface operations {
   };
   deprecatedPostApiV1UsersLogin: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description `cookie` (COOKIE_SESSIONS on, first-party browser apps): the tokens are set as HttpOnly cookies and the answer is a `CookieSession`. */
+        session?: "token" | "cookie";
+      };
       header?: {
         /** @description Carried into logs and events, and echoed on the answer; generated when absent or malformed (1–128 of `A-Za-z0-9._:-`). */
         "X-Correlation-ID"?: components["parameters"]["CorrelationId"];
@@ -12491,7 +13781,10 @@ export interface operations {
             /** @enum {boolean} */
             success: true;
             message: string;
-            data: components["schemas"]["LoginResult"] | components["schemas"]["MfaRequired"];
+            data:
+              | components["schemas"]["LoginResult"]
+              | components["schemas"]["MfaRequired"]
+              | components["schemas"]["CookieSession"];
           };
         };
       };

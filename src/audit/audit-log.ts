@@ -44,6 +44,11 @@ const AUDIT_ACTIONS = [
   "mfa_reset",
   "dead_letter_redriven",
   "sessions_ended_by_admin",
+  "email_code_requested",
+  "email_code_failure",
+  "identity_linked",
+  "identity_unlinked",
+  "oauth_failure",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -9,6 +9,7 @@ import type { AccessClaims, AppEnv } from "../app-env";
 import { ApiError, errorResponse, toApiError } from "../errors";
 import { errorDetail, log } from "../logging";
 import { isSessionDenied } from "../sessions/sessions";
+import { accessCookie, requireCsrf } from "./browser-cookies";
 import { verifyAccessToken } from "./jwt";
 
 const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/-]+=*)$/i;
@@ -35,7 +36,12 @@ export function bearerToken(header: string | undefined): string | null {
 
 /** The claims of the request's bearer access token (signature, claims, expiry), or the 401. */
 async function verifiedClaims(c: Context<AppEnv>): Promise<AccessClaims> {
-  const token = bearerToken(c.req.header("Authorization"));
+  let token = bearerToken(c.req.header("Authorization"));
+  if (token === null) {
+    // A browser session (README: Browser sessions): its unsafe requests must carry the CSRF proof.
+    token = accessCookie(c) ?? null;
+    if (token !== null) requireCsrf(c);
+  }
   if (token === null) {
     throw unauthorized("authentication_required", "Authentication credentials were not provided");
   }

@@ -113,6 +113,23 @@ export function renderMail(event: AnyEvent): RenderedMail {
 password stays as it is.</p>`,
       };
     }
+    case "user.sign_in_code_requested": {
+      const d = event.data;
+      return {
+        subject: `Your sign-in code: ${d.code}`,
+        body: html`${greeting(d.name)}
+<p>Your code to sign in as ${d.email} is <strong>${d.code}</strong>, or ${link(d.link, "sign in with this link")}.</p>
+<p>It expires at ${formatTime(d.expires_at)}. If you did not ask for it, ignore this email.</p>`,
+      };
+    }
+    case "identity.linked": {
+      const d = event.data;
+      return {
+        subject: "A sign-in method was added to your account",
+        body: html`<p>Your account ${d.email} can now be signed in to with ${d.provider}. If this was
+not you, unlink it and change your password.</p>`,
+      };
+    }
     case "user.duplicate_registration": {
       const d = event.data;
       return {

@@ -46,6 +46,25 @@ export const EVENTS: { [T in EventType]: { summary: string; data: EventData<T> }
     summary: "The email service should send this password-reset link.",
     data: { ...ada, token: "r7Hm4p", link: `${APP}/reset-password?token=r7Hm4p`, expires_at: AT },
   },
+  "user.sign_in_code_requested": {
+    summary: "The email service should send this sign-in code and link (null user: a new account).",
+    data: {
+      ...ada,
+      code: "482913",
+      token: "s2Kd8w",
+      link: `${APP}/sign-in/code?token=s2Kd8w`,
+      expires_at: AT,
+    },
+  },
+  "identity.linked": {
+    summary:
+      "An account was linked to an identity at a provider (a sign-in with it, or by choice).",
+    data: { user_id: USER_ID, email: ada.email, provider: "google", identity_id: USER_ID },
+  },
+  "identity.unlinked": {
+    summary: "A user unlinked an identity; it no longer signs in to their account.",
+    data: { user_id: USER_ID, email: ada.email, provider: "google", identity_id: USER_ID },
+  },
   "user.password_changed": {
     summary: "A user's password was changed or reset; their other sessions ended.",
     data: { ...ada, reason: "reset", legacy_id: 42 },

@@ -29,6 +29,15 @@ const tokenMailFields = {
 /** Who a second-factor event is about, enough for the email service to tell them. */
 const mfaFields = { user_id: z.uuid(), email: z.email(), name: z.string(), ...legacyId };
 
+/** An identity at a provider, as events name it (never its tokens). */
+const identityFields = {
+  user_id: z.uuid(),
+  email: z.email(),
+  provider: z.string(),
+  identity_id: z.uuid(),
+  ...legacyId,
+};
+
 const eventDataSchemas = {
   "user.created": z.object(userFields),
   "user.updated": z.object({
@@ -54,6 +63,21 @@ const eventDataSchemas = {
   }),
   "user.email_verification_requested": z.object(tokenMailFields),
   "user.password_reset_requested": z.object(tokenMailFields),
+  /**
+   * A sign-in code and link for the email service to send (POST /api/v1/auth/otp/). `user_id` is
+   * null when the address has no account yet and sign-up by code is on.
+   */
+  "user.sign_in_code_requested": z.object({
+    user_id: z.uuid().nullable(),
+    email: z.email(),
+    name: z.string(),
+    code: z.string().regex(/^\d{6}$/),
+    token: z.string(),
+    link: z.url(),
+    expires_at: z.iso.datetime(),
+  }),
+  "identity.linked": z.object(identityFields),
+  "identity.unlinked": z.object(identityFields),
   "user.password_changed": z.object({
     user_id: z.uuid(),
     email: z.email(),
@@ -139,6 +163,7 @@ export type EventData<T extends EventType> = z.infer<(typeof eventDataSchemas)[T
 export const SECRET_FIELDS: Partial<Record<EventType, readonly string[]>> = {
   "user.email_verification_requested": ["token", "link"],
   "user.password_reset_requested": ["token", "link"],
+  "user.sign_in_code_requested": ["code", "token", "link"],
 };
 
 export const EVENT_VERSION = 1;
@@ -165,6 +190,9 @@ export const anyEventSchema = z.discriminatedUnion("type", [
   eventSchema("user.imported"),
   eventSchema("user.email_verification_requested"),
   eventSchema("user.password_reset_requested"),
+  eventSchema("user.sign_in_code_requested"),
+  eventSchema("identity.linked"),
+  eventSchema("identity.unlinked"),
   eventSchema("user.password_changed"),
   eventSchema("user.duplicate_registration"),
   eventSchema("preferences.updated"),

@@ -48,7 +48,13 @@ import { checkSecondFactor, type SecondFactorProof } from "./second-factor";
 const passwordStamp = async (hash: string) => (await sha256Hex(`mfa-login:${hash}`)).slice(0, 32);
 
 /** The answer of a right password for an account with a second factor: no tokens, a challenge. */
-export async function startMfaLogin(scope: Scope, user: UserRow, deviceId: string | null) {
+export async function startMfaLogin(
+  scope: Scope,
+  user: UserRow,
+  deviceId: string | null,
+  /** How the first step was made (`amr`): a password, an emailed code, an identity provider. */
+  firstFactor = "pwd",
+) {
   const { db, config, meta } = scope;
   const now = new Date();
   const factors = await activeFactors(db, user.id);
@@ -60,7 +66,11 @@ export async function startMfaLogin(scope: Scope, user: UserRow, deviceId: strin
     user.id,
     {
       challenge: options?.challenge ?? null,
-      context: { device: deviceId, password: await passwordStamp(user.passwordHash) },
+      context: {
+        device: deviceId,
+        password: await passwordStamp(user.passwordHash),
+        first: firstFactor,
+      },
     },
     now,
   );
@@ -121,7 +131,7 @@ export async function completeMfaLogin(
   const session = await openGuardedSession(
     scope,
     userId,
-    ["pwd", check.method],
+    [typeof challenge.context?.first === "string" ? challenge.context.first : "pwd", check.method],
     [claimChallenge(db, id, now, claim), check.claim.statement],
     [challengeClaimed(id, claim), check.claim.claimed],
     { mfa: check.method },

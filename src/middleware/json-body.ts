@@ -12,6 +12,12 @@ const MAX_BODY_BYTES = 64 * 1024;
 /** The methods whose bodies are read (and whose requests can be idempotent). */
 export const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+/**
+ * The one route a form posts to: an identity provider answering with `response_mode=form_post`
+ * (Apple). Its body is still size-limited and must be UTF-8.
+ */
+const FORM_POST_PATH = /^\/api\/v1\/auth\/oauth\/[^/]+\/callback\/?$/;
+const FORM_MEDIA_TYPE = "application/x-www-form-urlencoded";
 /** The one key through which plain data can reach an object's prototype (`Object.assign` etc.). */
 const PROTO_KEY = "__proto__";
 
@@ -63,6 +69,10 @@ export const jsonBody = createMiddleware<AppEnv>(async (c, next) => {
     const headers = new Headers(c.req.raw.headers);
     headers.delete("Content-Length");
     c.req.raw = new Request(c.req.raw, { headers, body: isJson ? "{}" : null });
+    return next();
+  }
+  if (!isJson && mediaType.toLowerCase() === FORM_MEDIA_TYPE && FORM_POST_PATH.test(c.req.path)) {
+    c.req.raw = new Request(c.req.raw, { body: text });
     return next();
   }
   if (!isJson) {

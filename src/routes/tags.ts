@@ -10,6 +10,10 @@ const TAG_DESCRIPTIONS = {
     "Authenticator apps (TOTP), recovery codes, the login's second step, step-up and " +
     "re-authentication.",
   Passkeys: "WebAuthn passkeys: as a second factor, and for signing in without a password.",
+  "Email codes": "Signing in with a six-digit code or a link sent by email.",
+  "Identity providers":
+    "Signing in with Google, GitHub, Microsoft, Apple or any OpenID provider, and the " +
+    "identities linked to an account.",
   Admin: "User management for admins: search, deactivate, reactivate, change roles.",
   Webhooks:
     "Endpoints outside Cloudflare that receive the service's events, signed per Standard " +

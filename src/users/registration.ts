@@ -9,6 +9,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Scope } from "../app-env";
 import { auditEntry } from "../audit/audit-log";
 import { hashPassword } from "../auth/passwords";
+import { randomToken } from "../auth/tokens";
 import { preferences, type UserRow, users } from "../db/schema";
 import { commit, outboxEvent } from "../events/outbox";
 import type { PreferencesInput } from "../preferences/preferences";
@@ -74,6 +75,56 @@ async function newAccount({ db, config, meta }: Scope, input: Registration, now:
   ] as const;
   const switches = { email: prefs.email ?? true, push: prefs.push ?? true };
   return { user, switches, statements };
+}
+
+/**
+ * An account with no password (`!…` never verifies), for a sign-in that proved an address or an
+ * identity instead: an emailed code, an identity provider. Its statements create it like a
+ * registration's; an address that is not yet proven gets the verification mail.
+ */
+export async function passwordlessAccount(
+  { db, config, meta }: Scope,
+  input: { email: string; name?: string | undefined; emailVerified: boolean },
+  now: Date,
+) {
+  const user: UserRow = {
+    id: crypto.randomUUID(),
+    legacyId: null,
+    email: input.email,
+    username: null,
+    usernameKey: null,
+    name: input.name ?? "",
+    firstName: null,
+    lastName: null,
+    passwordHash: `!passwordless:${randomToken(16)}`,
+    role: "user",
+    isActive: true,
+    emailVerifiedAt: input.emailVerified ? now : null,
+    pushToken: null,
+    createdAt: now,
+    updatedAt: now,
+    lastLoginAt: now,
+    deletedAt: null,
+  };
+  const statements = [
+    db
+      .insert(users)
+      .values({ ...user, legacyId: sql`(SELECT coalesce(max(legacy_id), 0) + 1 FROM users)` }),
+    db.insert(preferences).values({ user_id: user.id, updated_at: now }),
+    auditEntry(db, meta, { userId: user.id, action: "register", at: now }),
+    outboxEvent(
+      db,
+      meta,
+      "user.created",
+      { user_id: user.id, email: user.email, username: null, name: user.name },
+      now,
+      { legacyIdOf: user.id },
+    ),
+    ...(input.emailVerified
+      ? []
+      : await accountMail(db, config, meta, user, "email_verification", now)),
+  ];
+  return { account: { user, preferences: { email: true, push: true } }, statements };
 }
 
 export async function registerUser(scope: Scope, input: Registration): Promise<Registered> {

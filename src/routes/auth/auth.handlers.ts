@@ -1,6 +1,13 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { getCookie } from "hono/cookie";
 import type { AppEnv } from "../../app-env";
+import {
+  accessCookie,
+  clearSessionCookies,
+  refreshCookie,
+  requireCsrf,
+  setSessionCookies,
+} from "../../auth/browser-cookies";
 import { ApiError } from "../../errors";
 import { startMfaLogin } from "../../mfa/sign-in";
 import { requireStepUp } from "../../mfa/step-up";
@@ -39,6 +46,29 @@ export const refresh: RouteHandler<typeof routes.refresh, AppEnv> = async (c) =>
   return c.json(ok("Token refreshed", pair), 200);
 };
 
+/** A browser session's refresh: its cookie, and the CSRF value proving the app sent it. */
+export const refreshBrowserSession: RouteHandler<
+  typeof routes.refreshBrowserSession,
+  AppEnv
+> = async (c) => {
+  const presented = refreshCookie(c);
+  if (presented === undefined) throw new ApiError("invalid_token", "No browser session to refresh");
+  requireCsrf(c);
+  const now = new Date();
+  const rotated = await rotateRefreshToken(scope(c), presented, now);
+  const {
+    access_token,
+    refresh_token,
+    token_type: _,
+    ...rest
+  } = await tokenPair(c.get("config"), rotated.user, rotated, now);
+  const csrf = setSessionCookies(c, { access_token, refresh_token, expires_in: rest.expires_in });
+  return c.json(
+    ok("Session refreshed", { ...rest, token_type: "cookie" as const, csrf_token: csrf }),
+    200,
+  );
+};
+
 export const logout: RouteHandler<typeof routes.logout, AppEnv> = async (c) => {
   const { all } = c.req.valid("json");
   const { userId, sid } = c.get("auth");
@@ -50,5 +80,6 @@ export const logout: RouteHandler<typeof routes.logout, AppEnv> = async (c) => {
     { userId, action: "logout", metadata: { session_id: sid, all: all === true } },
     sid,
   );
+  if (accessCookie(c) !== undefined || refreshCookie(c) !== undefined) clearSessionCookies(c);
   return c.json(ok("Logged out", { revoked_sessions: revoked }), 200);
 };

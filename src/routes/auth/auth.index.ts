@@ -6,6 +6,7 @@ import * as routes from "./auth.routes";
 export const authRouter = createRouter()
   .openapi(routes.login, handlers.login)
   .openapi(routes.refresh, handlers.refresh)
+  .openapi(routes.refreshBrowserSession, handlers.refreshBrowserSession)
   .openapi(routes.logout, handlers.logout)
   .openapi(routes.verifyEmail, recovery.verifyEmail)
   .openapi(routes.resendVerification, recovery.resendVerification)

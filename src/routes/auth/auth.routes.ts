@@ -6,7 +6,11 @@ import { requireUser } from "../../auth/middleware";
 import { MfaRequiredSchema } from "../mfa/mfa.schemas";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
 import { tags } from "../tags";
-import { TokenPairSchema } from "../users/users.schemas";
+import {
+  CookieSessionSchema,
+  SessionModeQuerySchema,
+  TokenPairSchema,
+} from "../users/users.schemas";
 import {
   LoginBodySchema,
   LoginResultSchema,
@@ -31,10 +35,10 @@ export const login = createRoute({
     "401 `invalid_credentials`, after the same hashing work. Attempts are counted per account " +
     "and client network, under a per-account ceiling; a client presenting the `device_token` " +
     "of an earlier login to the account is counted on its own (README: Lockout).",
-  request: { body: jsonRequest(LoginBodySchema) },
+  request: { body: jsonRequest(LoginBodySchema), query: SessionModeQuerySchema },
   responses: {
     200: jsonContent(
-      envelope(z.union([LoginResultSchema, MfaRequiredSchema])),
+      envelope(z.union([LoginResultSchema, MfaRequiredSchema, CookieSessionSchema])),
       "Logged in (the user, a token pair and a login-device proof); or, for an account with a " +
         "second factor, `mfa_required` with an `mfa_token` for POST /auth/mfa/challenge/ and no tokens",
     ),
@@ -59,6 +63,21 @@ export const refresh = createRoute({
   responses: {
     200: jsonContent(envelope(TokenPairSchema), "A new token pair"),
     ...errorResponses("validation_failed", "invalid_token", "refresh_token_reused"),
+  },
+});
+
+export const refreshBrowserSession = createRoute({
+  method: "post",
+  path: "/auth/session/refresh",
+  tags: tagged,
+  summary: "Refresh a browser session with its cookies",
+  description:
+    "For cookie mode (README: Browser sessions): the `__Host-refresh` cookie rotates like a " +
+    "refresh token, and new cookies are set. Needs the `X-CSRF-Token` header.",
+  security: [{ browserSession: [] }],
+  responses: {
+    200: jsonContent(envelope(CookieSessionSchema), "New session cookies"),
+    ...errorResponses("invalid_token", "refresh_token_reused", "csrf_failed"),
   },
 });
 

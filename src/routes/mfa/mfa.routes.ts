@@ -8,6 +8,7 @@ import { recentStepUp, stepUpRequired } from "../../middleware/step-up";
 import { LoginResultSchema } from "../auth/auth.schemas";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
 import { tags } from "../tags";
+import { CookieSessionSchema, SessionModeQuerySchema } from "../users/users.schemas";
 import {
   ChallengeBodySchema,
   FactorIdParamSchema,
@@ -121,9 +122,12 @@ export const challenge = createRoute({
     "The `mfa_token` of the login's answer with one of: a code from an authenticator app, a " +
     "recovery code, a passkey assertion (answering the login's `webauthn_options`). A code is " +
     "accepted once, a recovery code once ever. Any failure is the same 401, whatever was wrong.",
-  request: { body: jsonRequest(ChallengeBodySchema) },
+  request: { body: jsonRequest(ChallengeBodySchema), query: SessionModeQuerySchema },
   responses: {
-    200: jsonContent(envelope(LoginResultSchema), "Logged in at `aal2`"),
+    200: jsonContent(
+      envelope(z.union([LoginResultSchema, CookieSessionSchema])),
+      "Logged in at `aal2` (cookie mode: a `CookieSession`)",
+    ),
     ...errorResponses("validation_failed", "mfa_verification_failed", "rate_limited"),
   },
 });

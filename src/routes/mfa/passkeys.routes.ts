@@ -2,12 +2,13 @@
  * Route contracts for passkeys (WebAuthn): registering one, and signing in with one alone.
  * As a second factor after a password, an assertion goes to POST /auth/mfa/challenge/.
  */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { requireUser } from "../../auth/middleware";
 import { recentStepUp } from "../../middleware/step-up";
 import { LoginResultSchema } from "../auth/auth.schemas";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
 import { tags } from "../tags";
+import { CookieSessionSchema, SessionModeQuerySchema } from "../users/users.schemas";
 import {
   CeremonySchema,
   PasskeyRegisterBodySchema,
@@ -76,9 +77,12 @@ export const signIn = createRoute({
     "User verification (the authenticator's PIN or biometric) is required, so the session is " +
     '`aal2` with `amr` `["webauthn"]`. A counter that did not move forward (a cloned ' +
     "authenticator) is refused.",
-  request: { body: jsonRequest(PasskeySignInBodySchema) },
+  request: { body: jsonRequest(PasskeySignInBodySchema), query: SessionModeQuerySchema },
   responses: {
-    200: jsonContent(envelope(LoginResultSchema), "Logged in"),
+    200: jsonContent(
+      envelope(z.union([LoginResultSchema, CookieSessionSchema])),
+      "Logged in (cookie mode: a `CookieSession`)",
+    ),
     ...errorResponses("validation_failed", "mfa_verification_failed", "rate_limited"),
   },
 });

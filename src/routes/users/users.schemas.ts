@@ -120,6 +120,41 @@ export const TokenPairSchema = z
   })
   .openapi("TokenPair", { example: { user: examples.user, ...examples.tokenPair } });
 
+/**
+ * The answer of a sign-in in cookie mode (`?session=cookie`, README: Browser sessions): the tokens
+ * are in HttpOnly cookies, never in the body.
+ */
+export const CookieSessionSchema = z
+  .object({
+    user: UserSchema,
+    token_type: z.literal("cookie"),
+    expires_in: z.number().int().openapi({ description: "Access cookie lifetime in seconds." }),
+    csrf_token: z.string().openapi({
+      description:
+        "Send it as `X-CSRF-Token` with every unsafe request (also in the `__Host-csrf` cookie).",
+    }),
+  })
+  .openapi("CookieSession", {
+    example: {
+      user: examples.user,
+      token_type: "cookie",
+      expires_in: 900,
+      csrf_token: "y3F0c2Q…",
+    },
+  });
+
+/** `?session=cookie` on the routes that sign in (README: Browser sessions). */
+export const SessionModeQuerySchema = z.object({
+  session: z
+    .enum(["token", "cookie"])
+    .optional()
+    .openapi({
+      description:
+        "`cookie` (COOKIE_SESSIONS on, first-party browser apps): the tokens are set as " +
+        "HttpOnly cookies and the answer is a `CookieSession`.",
+    }),
+});
+
 const profileFields = {
   email: emailField,
   name: nameField,

@@ -19,7 +19,8 @@ const id = "3b1f5d4e-8c57-4c3e-9f55-0f5a0c1d2e3f";
 const EventTypeSchema = z.enum([ALL_EVENTS, ...EVENT_TYPES] as [string, ...string[]]).openapi({
   description:
     "An event type, or `*` for every event except those carrying one-time tokens " +
-    "(`user.email_verification_requested`, `user.password_reset_requested`), which must be named.",
+    "(`user.email_verification_requested`, `user.password_reset_requested`, " +
+    "`user.sign_in_code_requested`), which must be named.",
 });
 
 const EndpointFields = {
