@@ -17,6 +17,8 @@ export const kvKeys = {
   preferences: (userId: string) => `preferences:${userId}`,
   /** The last transient error of a push request, for the dead-letter consumer to record. */
   pushRequestError: (notificationId: string) => `push-request-error:${notificationId}`,
+  /** A signed-in user's pending link of an identity provider, by a hash of its link token. */
+  oauthLink: (hash: string) => `oauth-link:${hash}`,
   /** Read (never written) by the health check. */
   healthProbe: "health:probe",
 } as const;
@@ -123,6 +125,34 @@ export function getPushRequestError(
 }
 
 /* Health ----------------------------------------------------------------------------------- */
+
+/* Identity-provider links ------------------------------------------------------------------ */
+
+/** What a link token starts (src/oauth/states.ts); lost, the user only starts the link again. */
+export interface PendingLink {
+  userId: string;
+  provider: string;
+  redirectTo: string;
+}
+
+export async function putPendingLink(
+  kv: KVNamespace,
+  hash: string,
+  link: PendingLink,
+  ttlSeconds: number,
+): Promise<void> {
+  await kv.put(kvKeys.oauthLink(hash), JSON.stringify(link), {
+    expirationTtl: Math.max(KV_MIN_TTL_SECONDS, ttlSeconds),
+  });
+}
+
+/** The pending link, deleted as it is read: a link token starts one link. */
+export async function takePendingLink(kv: KVNamespace, hash: string): Promise<PendingLink | null> {
+  const key = kvKeys.oauthLink(hash);
+  const link = await kv.get<PendingLink>(key, "json");
+  if (link) await kv.delete(key);
+  return link;
+}
 
 export async function probeKv(kv: KVNamespace): Promise<void> {
   await kv.get(kvKeys.healthProbe);

@@ -9,6 +9,7 @@ import { users } from "../src/db/schema";
 import { emailCodes } from "../src/db/sign-in-schema";
 import { call, callWith, type Envelope, expectError, request } from "./helpers/api";
 import { waitForMail } from "./helpers/mailbox";
+import { enrolTotp } from "./helpers/totp";
 import {
   auditFor,
   claims,
@@ -232,5 +233,29 @@ describe("sign-up by code", () => {
     expectError(await verify({ email, code }, SIGN_UP_OFF), 401, "invalid_code");
     const [row] = await db().select().from(users).where(eq(users.email, email));
     expect(row).toBeUndefined();
+  });
+});
+
+describe("with a second factor", () => {
+  it("asks for it, as after a password; the session then says email_otp and the factor", async () => {
+    const user = await register();
+    const { recoveryCodes } = await enrolTotp(user);
+    await requestCode(user.email);
+    const { code } = await mailedCode(user.email);
+    const before = (await sessionsFor(user.id)).length;
+    const res = await verify({ email: user.email, code });
+    expect(res.status, res.text).toBe(200);
+    const data = (res.body as Envelope<{ mfa_required?: boolean; mfa_token: string }>).data;
+    expect(data.mfa_required).toBe(true);
+    expect(data).not.toHaveProperty("access_token");
+    expect((await sessionsFor(user.id)).length).toBe(before);
+    // The code was used up by this step.
+    expectError(await verify({ email: user.email, code }), 401, "invalid_code");
+    const done = await call("POST", "/auth/mfa/challenge/", {
+      body: { mfa_token: data.mfa_token, recovery_code: recoveryCodes[0] },
+    });
+    expect(done.status, done.text).toBe(200);
+    const token = (done.body as Envelope<{ access_token: string }>).data.access_token;
+    expect(claims(token)).toMatchObject({ aal: "aal2", amr: ["email_otp", "recovery_code"] });
   });
 });

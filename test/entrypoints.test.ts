@@ -11,6 +11,7 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { refreshTokens, sessions } from "../src/db/schema";
+import { emailCodes, oauthStates } from "../src/db/sign-in-schema";
 import worker from "../src/dev/local";
 import { SESSION_RETENTION_MS } from "../src/housekeeping";
 import { claims, db, register, sessionsFor } from "./helpers/users";
@@ -46,6 +47,51 @@ describe("scheduled housekeeping", () => {
     const sessionIds = new Set(history.map((h) => h.sessionId));
     expect([...sessionIds].some((id) => id === claims(expired.access_token).sid)).toBe(false);
     expect(sessionIds.has(claims(current.access_token).sid as string)).toBe(true);
+  });
+});
+
+describe("scheduled housekeeping of sign-in leftovers", () => {
+  it("deletes emailed codes and provider requests a day past their expiry, keeps live ones", async () => {
+    const now = Date.now();
+    const row = (id: string, expiresAt: number) => ({
+      id,
+      email: `${id}@example.com`,
+      codeHash: `c-${id}`,
+      linkHash: `l-${id}`,
+      expiresAt: new Date(expiresAt),
+      createdAt: new Date(expiresAt - 600_000),
+    });
+    const old = crypto.randomUUID();
+    const live = crypto.randomUUID();
+    await db()
+      .insert(emailCodes)
+      .values([row(old, now - 2 * 86_400_000), row(live, now + 600_000)]);
+    const state = (id: string, expiresAt: number) => ({
+      id,
+      provider: "corp",
+      bindingHash: "b",
+      codeVerifier: "v",
+      nonce: "n",
+      redirectTo: "http://localhost:3000/",
+      sessionMode: "token" as const,
+      expiresAt: new Date(expiresAt),
+      createdAt: new Date(expiresAt - 600_000),
+    });
+    await db()
+      .insert(oauthStates)
+      .values([state(old, now - 2 * 86_400_000), state(live, now + 600_000)]);
+
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    await worker.scheduled(
+      createScheduledController({ scheduledTime: new Date(), cron: "*/5 * * * *" }),
+      env,
+    );
+    const codes = (await db().select({ id: emailCodes.id }).from(emailCodes)).map((r) => r.id);
+    const states = (await db().select({ id: oauthStates.id }).from(oauthStates)).map((r) => r.id);
+    expect(codes).not.toContain(old);
+    expect(codes).toContain(live);
+    expect(states).not.toContain(old);
+    expect(states).toContain(live);
   });
 });
 

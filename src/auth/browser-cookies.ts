@@ -13,7 +13,7 @@
  * Bearer tokens keep working: an Authorization header always wins over the cookies.
  */
 import type { Context } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../app-env";
 import type { Config } from "../config";
 import { ApiError } from "../errors";
@@ -87,8 +87,10 @@ export function setSessionCookies(
   return csrf;
 }
 
+/** Clears them, with the attributes they were set with (some cookie stores insist on it). */
 export function clearSessionCookies(c: Context<AppEnv>): void {
-  for (const name of [ACCESS_COOKIE, REFRESH_COOKIE, CSRF_COOKIE]) {
-    deleteCookie(c, name, { prefix: "host", path: "/" });
-  }
+  const gone = { prefix: "host" as const, path: "/", maxAge: 0 };
+  setCookie(c, ACCESS_COOKIE, "", { ...gone, httpOnly: true, sameSite: "Lax" });
+  setCookie(c, REFRESH_COOKIE, "", { ...gone, httpOnly: true, sameSite: "Strict" });
+  setCookie(c, CSRF_COOKIE, "", { ...gone, sameSite: "Lax" });
 }

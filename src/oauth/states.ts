@@ -15,6 +15,7 @@ import type { Config } from "../config";
 import type { OAuthProvider } from "../config-sign-in";
 import { oauthStates } from "../db/sign-in-schema";
 import { ApiError, fieldError } from "../errors";
+import { putPendingLink, takePendingLink } from "../kv";
 import { newClaim } from "../mfa/guard";
 import { requireStepUp } from "../mfa/step-up";
 import { authorizationUrl, newAuthorizationRequest } from "./provider-client";
@@ -123,7 +124,7 @@ export async function claimState(
 
 export type ClaimedState = Awaited<ReturnType<typeof claimState>>;
 
-const linkKey = async (token: string) => `oauth-link:${await sha256Hex(token)}`;
+const linkHash = (token: string) => sha256Hex(`oauth-link:${token}`);
 
 /**
  * A link token for the signed-in user: `GET /auth/oauth/{provider}/authorize?link_token=` starts
@@ -138,24 +139,20 @@ export async function newLinkToken(
 ) {
   await requireStepUp(db, session, { recent: true });
   const token = randomToken();
-  await kv.put(
-    await linkKey(token),
-    JSON.stringify({ userId: session.userId, provider: provider.id, redirectTo }),
-    { expirationTtl: LINK_TTL_SECONDS },
+  await putPendingLink(
+    kv,
+    await linkHash(token),
+    { userId: session.userId, provider: provider.id, redirectTo },
+    LINK_TTL_SECONDS,
   );
   return token;
 }
 
 /** Uses a link token up: the user and where to send them back, or a 400. */
 export async function redeemLinkToken({ kv }: Scope, provider: OAuthProvider, token: string) {
-  const key = await linkKey(token);
-  const stored = await kv.get<{ userId: string; provider: string; redirectTo: string }>(
-    key,
-    "json",
-  );
+  const stored = await takePendingLink(kv, await linkHash(token));
   if (!stored || stored.provider !== provider.id) {
     throw fieldError("link_token", "This link is invalid or has expired.");
   }
-  await kv.delete(key);
   return stored;
 }

@@ -201,6 +201,22 @@ describe("signing in with an OpenID provider", () => {
     assert.equal(replay.location, null);
   });
 
+  test("a code issued for another authorization request is refused (PKCE: code injection)", async () => {
+    const { sub, email } = newAccount();
+    // The victim's request, and the attacker's own, whose code they would inject.
+    const victim = await authorize("trusted");
+    const attacker = await authorize("trusted");
+    const attackerBack = new URL(await req().authorize(attacker.location, sub));
+    const victimBack = new URL(await req().authorize(victim.location, sub));
+    victimBack.searchParams.set("code", attackerBack.searchParams.get("code") ?? "");
+    const done = await callback(victimBack.href, victim.binding);
+    assert.equal(done.res.status, 302, done.text);
+    const landed = new URL(done.location ?? "");
+    assert.equal(landed.searchParams.get("error"), "oauth_failed");
+    assert.equal(landed.searchParams.get("code"), null);
+    assert.equal(await lookupUser(email), 404);
+  });
+
   test("a tampered state is refused", async () => {
     const { sub, email } = newAccount();
     const started = await authorize("trusted");

@@ -4,6 +4,7 @@
  */
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../app-env";
+import { afterResponse } from "../../middleware/publish-events";
 import { scope } from "../../middleware/request-context";
 import {
   clientNetwork,
@@ -41,7 +42,8 @@ export const passwordReset: RouteHandler<typeof routes.passwordReset, AppEnv> = 
     perSubject("reset-ip", clientNetwork(c.get("clientIp"))),
     perSubject("reset-email", await emailSubject(email)),
   ]);
-  await requestPasswordReset(scope(c), email);
+  // After the answer: neither it nor its timing may tell whether the email has an account.
+  afterResponse(c, "password_reset_request", (deferred) => requestPasswordReset(deferred, email));
   return c.json(ok(PASSWORD_RESET_MESSAGE, null), 202);
 };
 

@@ -1,6 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../app-env";
 import { requestEmailCode, verifyEmailCode } from "../../email-codes/email-codes";
+import { afterResponse } from "../../middleware/publish-events";
 import { scope } from "../../middleware/request-context";
 import { clientNetwork, emailSubject, enforceAll, perSubject } from "../../rate-limit/limits";
 import { ok } from "../openapi";
@@ -15,7 +16,8 @@ export const requestCode: RouteHandler<typeof routes.requestCode, AppEnv> = asyn
     perSubject("otp-ip", clientNetwork(c.get("clientIp"))),
     perSubject("otp-email", await emailSubject(email)),
   ]);
-  await requestEmailCode(scope(c), email);
+  // After the answer: neither it nor its timing may tell whether the address has an account.
+  afterResponse(c, "email_code_request", (deferred) => requestEmailCode(deferred, email));
   return c.json(ok(SENT, null), 202);
 };
 
