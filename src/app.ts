@@ -7,19 +7,19 @@
  */
 
 import type { Context, MiddlewareHandler } from "hono";
-import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
 import { secureHeaders } from "hono/secure-headers";
 import { decodeJwt } from "jose";
 import packageJson from "../package.json";
 import type { AppEnv } from "./app-env";
-import { accessCookie, CSRF_HEADER } from "./auth/browser-cookies";
+import { accessCookie } from "./auth/browser-cookies";
 import { presentedService } from "./auth/callers";
 import { legacyCaller } from "./auth/legacy-callers";
 import { type Config, getCheckedConfig } from "./config";
 import { getDb, sessionDb } from "./db/client";
 import { ApiError, errorResponse, handleError } from "./errors";
 import { browserSessions } from "./middleware/browser-sessions";
+import { BOOKMARK_HEADER, corsFromConfig } from "./middleware/cors";
 import { idempotency } from "./middleware/idempotency";
 import { jsonBody, WRITE_METHODS } from "./middleware/json-body";
 import { publishAfterResponse } from "./middleware/publish-events";
@@ -66,9 +66,6 @@ function documentedPaths(router: Router): string[] {
     d.type === "route" ? [d.route.path.replace(/:(\w+)/g, "{$1}")] : [],
   );
 }
-
-/** The header carrying a D1 bookmark both ways (src/db/client.ts `sessionDb`). */
-const BOOKMARK_HEADER = "X-D1-Bookmark";
 
 /** The configuration and the database, the one way handlers reach them (`c.get`). */
 const config = createMiddleware<AppEnv>(async (c, next) => {
@@ -124,78 +121,6 @@ function readsPrimary(c: Context<AppEnv>): boolean {
     return false;
   }
 }
-
-/** The CORS middleware for a configuration, built once per isolate rather than per request. */
-const corsByConfig = new WeakMap<
-  Config,
-  { plain: MiddlewareHandler; credentialed: MiddlewareHandler }
->();
-
-const CORS_OPTIONS = {
-  allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-  allowHeaders: [
-    "Authorization",
-    "Content-Type",
-    "Idempotency-Key",
-    "X-Request-ID",
-    "X-Correlation-ID",
-    "X-Service-Key",
-    CSRF_HEADER,
-    BOOKMARK_HEADER,
-  ],
-  exposeHeaders: [
-    "X-Correlation-ID",
-    "Retry-After",
-    "RateLimit",
-    "RateLimit-Policy",
-    "Idempotent-Replayed",
-    "Deprecation",
-    "Link",
-    BOOKMARK_HEADER,
-  ],
-  maxAge: 600,
-};
-
-/**
- * CORS_ORIGINS may call with bearer tokens; those of them also in COOKIE_ORIGINS (README: Browser
- * sessions) with credentials — cookies — too, and only they: a wildcard never comes with
- * credentials.
- */
-function corsFor(config: Config) {
-  let middleware = corsByConfig.get(config);
-  if (!middleware) {
-    const allowed = config.corsOrigins;
-    // Credentials only to an origin CORS_ORIGINS names too (a wildcard names none).
-    const cookieOrigins = config.cookies.enabled
-      ? config.cookies.origins.filter((o) => allowed.includes(o))
-      : [];
-    middleware = {
-      plain: cors({
-        ...CORS_OPTIONS,
-        origin: (origin) =>
-          allowed.includes("*") ? "*" : allowed.includes(origin) ? origin : null,
-      }),
-      credentialed: cors({
-        ...CORS_OPTIONS,
-        origin: (origin) => (cookieOrigins.includes(origin) ? origin : null),
-        credentials: true,
-      }),
-    };
-    corsByConfig.set(config, middleware);
-  }
-  return middleware;
-}
-
-const corsFromConfig = createMiddleware<AppEnv>((c, next) => {
-  const config = c.get("config");
-  const { plain, credentialed } = corsFor(config);
-  const origin = c.req.header("Origin") ?? "";
-  const cookieOrigin =
-    config.cookies.enabled &&
-    config.cookies.origins.includes(origin) &&
-    config.corsOrigins.includes(origin);
-  return (cookieOrigin ? credentialed : plain)(c, next);
-});
 
 /**
  * The general per-client ceiling (DESIGN §7: 300 a minute), on every request but CORS preflights
@@ -302,10 +227,16 @@ export function createApp(extension?: AppExtension) {
   app.openAPIRegistry.registerComponent("securitySchemes", "browserSession", {
     type: "apiKey",
     in: "cookie",
-    name: "__Host-refresh",
+    name: "__Host-access",
     description:
-      "A browser session's cookies (README: Browser sessions); unsafe requests also need " +
-      "`X-CSRF-Token`. Every bearerAuth route also takes the `__Host-access` cookie this way.",
+      "A browser session's access cookie (README: Browser sessions), taken wherever a bearer " +
+      "token is; unsafe requests also need `X-CSRF-Token`. An Authorization header wins.",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "browserRefresh", {
+    type: "apiKey",
+    in: "cookie",
+    name: "__Host-refresh",
+    description: "A browser session's refresh cookie, with `X-CSRF-Token`.",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "serviceKey", {
     type: "apiKey",

@@ -145,6 +145,21 @@ describe("CSRF", () => {
   });
 });
 
+describe("idempotent writes by cookie", () => {
+  it("are scoped to the cookie's user: another user's same key and body replays nothing of theirs", async () => {
+    const [a, b] = [await cookieLogin(), await cookieLogin()];
+    const key = crypto.randomUUID();
+    const send = (who: Browser) =>
+      patchName(who, "Same Name", { "X-CSRF-Token": who.csrf, "Idempotency-Key": key });
+    const first = await send(a);
+    const second = await send(b);
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    expect(second.headers.get("Idempotent-Replayed")).toBeNull();
+    expect((second.body as Envelope<{ id: string }>).data.id).toBe(b.userId);
+  });
+});
+
 describe("refresh and logout with cookies", () => {
   it("refreshes with the refresh cookie and the CSRF value, into new cookies", async () => {
     const b = await cookieLogin();

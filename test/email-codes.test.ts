@@ -8,13 +8,14 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { users } from "../src/db/schema";
 import { emailCodes } from "../src/db/sign-in-schema";
 import { call, callWith, type Envelope, expectError, request } from "./helpers/api";
-import { waitForMail } from "./helpers/mailbox";
+import { tokenFromMail, waitForMail } from "./helpers/mailbox";
 import { enrolTotp } from "./helpers/totp";
 import {
   auditFor,
   claims,
   db,
   outboxFor,
+  PASSWORD,
   register,
   sessionsFor,
   uniqueEmail,
@@ -209,6 +210,37 @@ describe("signing in with the code", () => {
   });
 });
 
+describe("an account a stranger registered with the address", () => {
+  it("is claimed by the code: their password, sessions and factors end", async () => {
+    // The stranger registers the victim's address (never verified) and adds an authenticator.
+    const squatter = await register();
+    await enrolTotp(squatter);
+    await requestCode(squatter.email);
+    const { code } = await mailedCode(squatter.email);
+    const res = await verify({ email: squatter.email, code });
+    expect(res.status, res.text).toBe(200);
+    const data = (res.body as Envelope<{ access_token: string; user: { email_verified: boolean } }>)
+      .data;
+    // Signed in (no second factor is asked for: the stranger's is gone), address verified.
+    expect(data.access_token).toBeTruthy();
+    expect(data.user.email_verified).toBe(true);
+    expectError(
+      await call("POST", "/auth/login/", { body: { email: squatter.email, password: PASSWORD } }),
+      401,
+      "invalid_credentials",
+    );
+    expectError(
+      await call("GET", "/users/me/", { token: squatter.access_token }),
+      401,
+      "invalid_token",
+    );
+    expect((await call("GET", "/users/me/", { token: data.access_token })).status).toBe(200);
+    expect((await auditFor(squatter.id, "address_claimed")).length).toBe(1);
+    const factors = await call("GET", "/auth/mfa/factors/", { token: data.access_token });
+    expect((factors.body as Envelope<unknown[]>).data).toEqual([]);
+  });
+});
+
 describe("sign-up by code", () => {
   it("creates the account on first use when EMAIL_CODE_SIGN_UP is on", async () => {
     const email = uniqueEmail("newcomer");
@@ -239,6 +271,11 @@ describe("sign-up by code", () => {
 describe("with a second factor", () => {
   it("asks for it, as after a password; the session then says email_otp and the factor", async () => {
     const user = await register();
+    // A verified account (an unverified one would be claimed by the code, factors and all).
+    const verification = await tokenFromMail(user.email, "user.email_verification_requested");
+    expect(
+      (await call("POST", "/auth/verify-email/", { body: { token: verification } })).status,
+    ).toBe(200);
     const { recoveryCodes } = await enrolTotp(user);
     await requestCode(user.email);
     const { code } = await mailedCode(user.email);

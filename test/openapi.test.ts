@@ -329,6 +329,7 @@ describe("examples", () => {
       IdentityProvider: oauthSchemas.ProviderSchema,
       Identity: oauthSchemas.IdentitySchema,
       IdentityLink: oauthSchemas.LinkResultSchema,
+      IdentityLinked: oauthSchemas.LinkConfirmedSchema,
       // Parts of request bodies.
       WebAuthnAssertion: passkeySchemas.AssertionSchema,
       WebAuthnAttestation: passkeySchemas.AttestationSchema,

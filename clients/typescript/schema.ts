@@ -770,6 +770,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/v1/auth/identities/confirm": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Finish linking a provider to my account
+     * @description With the `link_code` the callback gave `redirect_to`, and the token of the user who started the link (within 10 minutes): anyone else's is 401 `invalid_code`, so a link URL opened by someone else links nothing. 409 `identity_taken` if another account has the identity.
+     */
+    post: operations["postApiV1AuthIdentitiesConfirm"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/v1/auth/identities": {
     parameters: {
       query?: never;
@@ -787,7 +807,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  "/api/v1/auth/identities/{provider}": {
+  "/api/v1/auth/oauth/{provider}/link": {
     parameters: {
       query?: never;
       header?: never;
@@ -798,9 +818,9 @@ export interface paths {
     put?: never;
     /**
      * Start linking a provider to my account
-     * @description Answers a URL to open in the user's browser; the provider's callback then links the identity to this account (unless another account has it: `?error=identity_taken`). Needs a sign-in within the last 10 minutes (and `aal2` with a second factor).
+     * @description Answers a URL to open in the user's browser; the provider's callback then hands `redirect_to` a `link_code` that this user confirms at POST /auth/identities/confirm/. Needs a sign-in within the last 10 minutes (and `aal2` with a second factor).
      */
-    post: operations["postApiV1AuthIdentitiesProvider"];
+    post: operations["postApiV1AuthOauthProviderLink"];
     delete?: never;
     options?: never;
     head?: never;
@@ -3362,6 +3382,25 @@ export interface components {
     OAuthExchange: {
       /** @description The `code` given to `redirect_to`. */
       code: string;
+      /** @description The verifier of the `code_challenge` sent to authorize, if any. */
+      code_verifier?: string;
+    };
+    /**
+     * @example {
+     *       "provider": "google"
+     *     }
+     */
+    IdentityLinked: {
+      provider: string;
+    };
+    /**
+     * @example {
+     *       "code": "Lk9…"
+     *     }
+     */
+    IdentityLinkConfirm: {
+      /** @description The `link_code` given to `redirect_to`. */
+      code: string;
     };
     /**
      * @example {
@@ -4058,6 +4097,15 @@ export interface components {
     };
     /** @description The revocation deny-list could not be read (`service_unavailable`): retry shortly. */
     AuthenticationUnavailable: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        "application/json": components["schemas"]["Error"];
+      };
+    };
+    /** @description Forbidden (`forbidden`), or, for a browser session's request, a missing or wrong `X-CSRF-Token` or a foreign `Origin` (`csrf_failed`, README: Browser sessions). */
+    CsrfFailed: {
       headers: {
         [name: string]: unknown;
       };
@@ -5294,6 +5342,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      403: components["responses"]["CsrfFailed"];
       409: components["responses"]["IdempotencyConflict"];
       /** @description Body larger than 64 KiB */
       413: {
@@ -5385,6 +5434,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      403: components["responses"]["CsrfFailed"];
       409: components["responses"]["IdempotencyConflict"];
       /** @description Body larger than 64 KiB */
       413: {
@@ -5552,6 +5602,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      403: components["responses"]["CsrfFailed"];
       /** @description Conflict */
       409: {
         headers: {
@@ -5649,6 +5700,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      403: components["responses"]["CsrfFailed"];
       409: components["responses"]["IdempotencyConflict"];
       /** @description Body larger than 64 KiB */
       413: {
@@ -5801,6 +5853,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      403: components["responses"]["CsrfFailed"];
       /** @description Not found */
       404: {
         headers: {
@@ -5907,6 +5960,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      403: components["responses"]["CsrfFailed"];
       /** @description Not found */
       404: {
         headers: {
@@ -6009,6 +6063,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      403: components["responses"]["CsrfFailed"];
       /** @description Not found */
       404: {
         headers: {
@@ -6176,6 +6231,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      403: components["responses"]["CsrfFailed"];
       /** @description Not found */
       404: {
         headers: {
@@ -6753,6 +6809,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      403: components["responses"]["CsrfFailed"];
       /** @description Conflict */
       409: {
         headers: {
@@ -7509,6 +7566,15 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description Authenticated but not allowed */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
       409: components["responses"]["IdempotencyConflict"];
       /** @description Body larger than 64 KiB */
       413: {
@@ -7603,6 +7669,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      403: components["responses"]["CsrfFailed"];
       /** @description Not found */
       404: {
         headers: {
@@ -7703,6 +7770,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      403: components["responses"]["CsrfFailed"];
       409: components["responses"]["IdempotencyConflict"];
       /** @description Body larger than 64 KiB */
       413: {
@@ -7802,6 +7870,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      403: components["responses"]["CsrfFailed"];
       409: components["responses"]["IdempotencyConflict"];
       /** @description Body larger than 64 KiB */
       413: {
@@ -8185,6 +8254,15 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description Authenticated but not allowed */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
       409: components["responses"]["IdempotencyConflict"];
       /** @description Body larger than 64 KiB */
       413: {
@@ -8378,6 +8456,15 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description Authenticated but not allowed */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
       409: components["responses"]["IdempotencyConflict"];
       /** @description Body larger than 64 KiB */
       413: {
@@ -8454,7 +8541,10 @@ export interface operations {
         redirect_to?: string;
         /** @description `token` (default): `redirect_to` gets `?code=` to exchange at POST /auth/oauth/token/. `cookie` (COOKIE_SESSIONS on): the browser session is set as cookies. */
         session?: "token" | "cookie";
-        /** @description From POST /auth/identities/{provider}/: link the provider to that account. */
+        /** @description Token mode: the app's own PKCE challenge (S256). The exchange must then send its `code_verifier`, so a code that leaks from the redirect is of no use to anyone else. */
+        code_challenge?: string;
+        code_challenge_method?: "S256";
+        /** @description From POST /auth/oauth/{provider}/link/: link the provider to that account. */
         link_token?: string;
       };
       header?: {
@@ -8513,6 +8603,15 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
     };
   };
   getApiV1AuthOauthProviderCallback: {
@@ -8535,7 +8634,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description To `redirect_to`: with `?code=` (token mode), signed in with cookies (cookie mode), `#mfa_token=` (cookie mode, a second factor is due), `?linked=` after a link, or `?error=` (`access_denied`, `oauth_failed`, `identity_not_linked`, `identity_taken`, `email_required`, `email_not_verified`) */
+      /** @description To `redirect_to`: with `?code=` (token mode), signed in with cookies and `#csrf_token=` (cookie mode), `#mfa_token=` (cookie mode, a second factor is due), `?link_code=` (a link, to confirm at POST /auth/identities/confirm/), or `?error=` (`access_denied`, `oauth_failed`, `identity_not_linked`, `identity_taken`, `email_required`, `email_not_verified`) */
       302: {
         headers: {
           /** @description Where the browser goes */
@@ -8618,7 +8717,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description To `redirect_to`: with `?code=` (token mode), signed in with cookies (cookie mode), `#mfa_token=` (cookie mode, a second factor is due), `?linked=` after a link, or `?error=` (`access_denied`, `oauth_failed`, `identity_not_linked`, `identity_taken`, `email_required`, `email_not_verified`) */
+      /** @description To `redirect_to`: with `?code=` (token mode), signed in with cookies and `#csrf_token=` (cookie mode), `#mfa_token=` (cookie mode, a second factor is due), `?link_code=` (a link, to confirm at POST /auth/identities/confirm/), or `?error=` (`access_denied`, `oauth_failed`, `identity_not_linked`, `identity_taken`, `email_required`, `email_not_verified`) */
       302: {
         headers: {
           /** @description Where the browser goes */
@@ -8749,6 +8848,15 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description Authenticated but not allowed */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
       409: components["responses"]["IdempotencyConflict"];
       /** @description Body larger than 64 KiB */
       413: {
@@ -8787,6 +8895,106 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+    };
+  };
+  postApiV1AuthIdentitiesConfirm: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Carried into logs and events, and echoed on the answer; generated when absent or malformed (1–128 of `A-Za-z0-9._:-`). */
+        "X-Correlation-ID"?: components["parameters"]["CorrelationId"];
+        /**
+         * @description Makes a retry of this write return the first answer (with `Idempotent-Replayed: true`) for 24 h instead of running again. 1–255 visible ASCII characters; a UUID per operation.
+         * @example 5f0c8a9e-4c1b-4f5e-9d51-2b8f3f0e7a11
+         */
+        "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+        /**
+         * @deprecated
+         * @description The older name of `Idempotency-Key`, accepted the same way.
+         */
+        "X-Request-ID"?: components["parameters"]["RequestId"];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["IdentityLinkConfirm"];
+      };
+    };
+    responses: {
+      /** @description Linked */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @enum {boolean} */
+            success: true;
+            message: string;
+            data: components["schemas"]["IdentityLinked"];
+          };
+        };
+      };
+      /** @description Validation failed or malformed JSON */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing or invalid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      403: components["responses"]["CsrfFailed"];
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body larger than 64 KiB */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body is not JSON */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      422: components["responses"]["IdempotencyKeyReused"];
+      429: components["responses"]["RateLimited"];
+      /** @description Internal error (never with details) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      503: components["responses"]["AuthenticationUnavailable"];
     };
   };
   getApiV1AuthIdentities: {
@@ -8837,7 +9045,7 @@ export interface operations {
       503: components["responses"]["AuthenticationUnavailable"];
     };
   };
-  postApiV1AuthIdentitiesProvider: {
+  postApiV1AuthOauthProviderLink: {
     parameters: {
       query?: never;
       header?: {

@@ -49,6 +49,8 @@ const AUDIT_ACTIONS = [
   "identity_linked",
   "identity_unlinked",
   "oauth_failure",
+  "address_claimed",
+  "identity_link_confirmed",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -87,6 +87,18 @@ export const oauthStates = sqliteTable(
     userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
     exchangeHash: text("exchange_hash"),
     exchangedAt: timestamp("exchanged_at"),
+    /**
+     * A link: the identity the provider vouched for, kept until the signed-in user confirms it
+     * (`POST /auth/identities/confirm/`) — a link is finished only by the user who started it.
+     */
+    profile: text("profile", { mode: "json" }).$type<{
+      subject: string;
+      email: string | null;
+      emailVerified: boolean;
+      name: string | null;
+    }>(),
+    /** The app's own PKCE challenge (S256), if it sent one: the exchange must then show its verifier. */
+    appChallenge: text("app_challenge"),
     claim: text("claim"),
     createdAt: timestamp("created_at").notNull(),
   },

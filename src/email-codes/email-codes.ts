@@ -18,6 +18,7 @@ import { and, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
 import type { Scope } from "../app-env";
 import { auditEntry } from "../audit/audit-log";
 import { randomToken, sha256Hex } from "../auth/tokens";
+import { uniqueViolation } from "../db/errors";
 import { users } from "../db/schema";
 import { emailCodes } from "../db/sign-in-schema";
 import { ApiError } from "../errors";
@@ -25,6 +26,7 @@ import { commit, outboxEvent } from "../events/outbox";
 import { newClaim } from "../mfa/guard";
 import { type FirstFactorOutcome, signInByFirstFactor } from "../sessions/first-factor";
 import { accountLink } from "../users/account-mail";
+import { claimUnverifiedAccount } from "../users/address-claim";
 import { passwordlessAccount } from "../users/registration";
 import { selectUserForLogin } from "../users/user-object";
 
@@ -140,23 +142,19 @@ export async function verifyEmailCode(
   const { db } = scope;
   const now = new Date();
   const row = await liveRow(scope, proof, now);
-  if (!row || row.attempts >= CODE_ATTEMPTS) {
-    throw await failure(scope, row?.userId ?? null, row ? "too_many_attempts" : "no_code", now);
-  }
-  if ("code" in proof && (await codeHash(row.id, proof.code)) !== row.codeHash) {
-    await db.batch([
-      db
-        .update(emailCodes)
-        .set({ attempts: sql`${emailCodes.attempts} + 1` })
-        .where(and(eq(emailCodes.id, row.id), lt(emailCodes.attempts, CODE_ATTEMPTS))),
-      auditEntry(db, scope.meta, {
-        userId: row.userId,
-        action: "email_code_failure",
-        metadata: { reason: "wrong_code" },
-        at: now,
-      }),
-    ]);
-    throw invalidCode();
+  if (!row) throw await failure(scope, null, "no_code", now);
+  if ("code" in proof) {
+    // A try is taken before the code is compared, in one conditional statement: concurrent
+    // guesses get no more than CODE_ATTEMPTS comparisons between them.
+    const [tried] = await db
+      .update(emailCodes)
+      .set({ attempts: sql`${emailCodes.attempts} + 1` })
+      .where(and(eq(emailCodes.id, row.id), lt(emailCodes.attempts, CODE_ATTEMPTS)))
+      .returning({ attempts: emailCodes.attempts });
+    if (!tried) throw await failure(scope, row.userId, "too_many_attempts", now);
+    if ((await codeHash(row.id, proof.code)) !== row.codeHash) {
+      throw await failure(scope, row.userId, "wrong_code", now);
+    }
   }
   // The account the code was mailed for — or, for a sign-up code, whoever holds the address now.
   const [found] = await selectUserForLogin(db).where(eq(users.email, row.email)).limit(1);
@@ -177,30 +175,41 @@ export async function verifyEmailCode(
     : await passwordlessAccount(scope, { email: row.email, emailVerified: true }, now);
   const account = found ?? created?.account;
   if (!account) throw invalidCode();
-  // The code proves the address.
-  const verify =
+  // The code proves the address: an account that had not proved it becomes the prover's alone.
+  const claimed =
     found && found.user.emailVerifiedAt === null
-      ? [
-          db
-            .update(users)
-            .set({ emailVerifiedAt: now, updatedAt: now })
-            .where(eq(users.id, found.user.id)),
-        ]
-      : [];
-  const outcome = await signInByFirstFactor(
-    scope,
-    {
-      account: found
-        ? { ...found, user: { ...found.user, emailVerifiedAt: found.user.emailVerifiedAt ?? now } }
-        : account,
-      mfa: found?.mfa ?? false,
-      method: "email_otp",
-      uses: [use, ...(created?.statements ?? []), ...verify],
-      guards: [guard],
-      metadata: { method: "email_code", ...(created ? { created: true } : {}) },
-    },
-    now,
-  );
+      ? await claimUnverifiedAccount(scope, found.user.id, now)
+      : null;
+  let outcome: FirstFactorOutcome;
+  try {
+    outcome = await signInByFirstFactor(
+      scope,
+      {
+        account: found
+          ? {
+              ...found,
+              user: { ...found.user, emailVerifiedAt: found.user.emailVerifiedAt ?? now },
+            }
+          : account,
+        // A claim removes every factor the account had.
+        mfa: (found?.mfa ?? false) && !claimed,
+        method: "email_otp",
+        uses: [use, ...(created?.statements ?? []), ...(claimed?.statements ?? [])],
+        guards: [guard],
+        metadata: {
+          method: "email_code",
+          ...(created ? { created: true } : {}),
+          ...(claimed ? { claimed: true } : {}),
+        },
+        ...(claimed ? { afterCommit: () => claimed.deny(scope) } : {}),
+      },
+      now,
+    );
+  } catch (err) {
+    // Two uses of one sign-up code: the loser's new account meets the winner's address.
+    if (uniqueViolation(err) !== "users.email") throw err;
+    outcome = { kind: "lost" };
+  }
   if (outcome.kind === "lost") throw await failure(scope, row.userId, "already_used", now);
   return outcome;
 }

@@ -16,6 +16,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
+import { accessCookie } from "../auth/browser-cookies";
 import { presentedService } from "../auth/callers";
 import { authenticateUser } from "../auth/middleware";
 import type { Config } from "../config";
@@ -52,7 +53,8 @@ interface StoredResponse {
 async function callerScope(c: Context<AppEnv>): Promise<string> {
   const service = presentedService(c);
   if (service) return `service:${service}`;
-  if (c.req.header("Authorization")) {
+  // A browser session's cookie identifies its user just as a bearer token does.
+  if (c.req.header("Authorization") || accessCookie(c) !== undefined) {
     try {
       return `user:${(await authenticateUser(c)).userId}`;
     } catch {

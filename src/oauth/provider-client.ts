@@ -34,11 +34,16 @@ async function authorizationServer(provider: OAuthProvider): Promise<oauth.Autho
   const cached = discovered.get(provider.issuer);
   if (cached && Date.now() - cached.at < DISCOVERY_TTL_MS) return cached.server;
   const issuer = new URL(provider.issuer);
-  const response = await oauth.discoveryRequest(issuer, {
-    algorithm: "oidc",
-    ...options(provider),
-  });
-  const server = await oauth.processDiscoveryResponse(issuer, response);
+  let server: oauth.AuthorizationServer;
+  try {
+    const response = await oauth.discoveryRequest(issuer, {
+      algorithm: "oidc",
+      ...options(provider),
+    });
+    server = await oauth.processDiscoveryResponse(issuer, response);
+  } catch (err) {
+    throw new ProviderError("discovery_failed", err);
+  }
   discovered.set(provider.issuer, { server, at: Date.now() });
   return server;
 }
@@ -50,6 +55,9 @@ function clientAuth(provider: OAuthProvider) {
     ? oauth.ClientSecretPost(provider.clientSecret)
     : oauth.ClientSecretBasic(provider.clientSecret);
 }
+
+/** The S256 challenge of a PKCE verifier (an app's own, at the exchange). */
+export const pkceChallenge = (verifier: string) => oauth.calculatePKCECodeChallenge(verifier);
 
 /** A new request's secrets: kept by the service, only the challenge and state go out. */
 export async function newAuthorizationRequest() {
@@ -69,7 +77,7 @@ export async function authorizationUrl(
   redirectUri: string,
 ): Promise<string> {
   const server = await authorizationServer(provider);
-  if (!server.authorization_endpoint) throw new Error("provider has no authorization endpoint");
+  if (!server.authorization_endpoint) throw new ProviderError("no_authorization_endpoint");
   const url = new URL(server.authorization_endpoint);
   const params = url.searchParams;
   params.set("client_id", provider.clientId);

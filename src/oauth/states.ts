@@ -5,7 +5,7 @@
  * that started it — a `state` alone (leaked, or planted by someone else) signs nobody in.
  *
  * Linking a provider to a signed-in account starts the same way, from a single-use link token the
- * signed-in user's client got from `POST /auth/identities/{provider}/`.
+ * signed-in user's client got from `POST /auth/oauth/{provider}/link/`.
  */
 import { and, eq, isNull } from "drizzle-orm";
 import type { AccessClaims, Scope } from "../app-env";
@@ -16,9 +16,10 @@ import type { OAuthProvider } from "../config-sign-in";
 import { oauthStates } from "../db/sign-in-schema";
 import { ApiError, fieldError } from "../errors";
 import { putPendingLink, takePendingLink } from "../kv";
+import { errorDetail, log } from "../logging";
 import { newClaim } from "../mfa/guard";
 import { requireStepUp } from "../mfa/step-up";
-import { authorizationUrl, newAuthorizationRequest } from "./provider-client";
+import { authorizationUrl, newAuthorizationRequest, ProviderError } from "./provider-client";
 
 export const STATE_TTL_MS = 10 * 60 * 1000;
 const LINK_TTL_SECONDS = 10 * 60;
@@ -39,7 +40,8 @@ export function allowedRedirect(config: Config, redirectTo: string): string {
   } catch {
     throw fieldError("redirect_to", "Enter an absolute URL.");
   }
-  if (!config.oauth.redirectOrigins.includes(url.origin) || url.username || url.password) {
+  const web = url.protocol === "https:" || url.protocol === "http:";
+  if (!web || !config.oauth.redirectOrigins.includes(url.origin) || url.username || url.password) {
     throw fieldError("redirect_to", "This address is not allowed to receive sign-ins.");
   }
   return url.toString();
@@ -56,13 +58,25 @@ export async function startAuthorization(
     sessionMode: SessionMode;
     linkUserId: string | null;
     callbackUrl: string;
+    /** The app's own PKCE challenge (S256) for the exchange, if it sent one. */
+    appChallenge: string | null;
   },
 ) {
   const now = new Date();
   const secrets = await newAuthorizationRequest();
   const binding = randomToken();
   // The URL first: an unreachable provider fails here, before anything is stored.
-  const url = await authorizationUrl(provider, secrets, request.callbackUrl);
+  let url: string;
+  try {
+    url = await authorizationUrl(provider, secrets, request.callbackUrl);
+  } catch (err) {
+    if (!(err instanceof ProviderError)) throw err;
+    log("error", "oauth_provider_unreachable", {
+      provider: provider.id,
+      detail: errorDetail(err.cause),
+    });
+    throw new ApiError("service_unavailable", "The identity provider cannot be reached; try again");
+  }
   await db.insert(oauthStates).values({
     id: await stateId(secrets.state),
     provider: provider.id,
@@ -72,6 +86,7 @@ export async function startAuthorization(
     redirectTo: request.redirectTo,
     sessionMode: request.sessionMode,
     linkUserId: request.linkUserId,
+    appChallenge: request.appChallenge,
     expiresAt: new Date(now.getTime() + STATE_TTL_MS),
     createdAt: now,
   });

@@ -126,6 +126,12 @@ export function buildOpenApiDocument(
         "The revocation deny-list could not be read (`service_unavailable`): retry shortly.",
       content: errorContent,
     },
+    CsrfFailed: {
+      description:
+        "Forbidden (`forbidden`), or, for a browser session's request, a missing or wrong " +
+        "`X-CSRF-Token` or a foreign `Origin` (`csrf_failed`, README: Browser sessions).",
+      content: errorContent,
+    },
     IdempotencyKeyReused: {
       description: "This Idempotency-Key was used with another body (`idempotency_key_reused`).",
       content: errorContent,
@@ -155,6 +161,11 @@ export function buildOpenApiDocument(
       op.responses["429"] ??= ref("responses", "RateLimited");
       if ((op.security ?? []).some((requirement) => "bearerAuth" in requirement)) {
         op.responses["503"] ??= ref("responses", "AuthenticationUnavailable");
+        // The access cookie of a browser session is taken wherever a bearer token is.
+        op.security = [...(op.security ?? []), { browserSession: [] }];
+        if (WRITE_METHODS.has(method.toUpperCase())) {
+          op.responses["403"] ??= ref("responses", "CsrfFailed");
+        }
       }
       if (!WRITE_METHODS.has(method.toUpperCase())) {
         // Bodies are only read on writes: a read never answers 413 or 415.

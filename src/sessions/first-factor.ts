@@ -35,6 +35,8 @@ export interface FirstFactorSignIn {
   /** Conditions that hold only if this request's uses won (its claims). */
   guards: SQL[];
   metadata: Record<string, unknown>;
+  /** Once the batch committed (e.g. denying the sessions an address claim ended). */
+  afterCommit?: () => Promise<void>;
 }
 
 export async function signInByFirstFactor(
@@ -56,6 +58,7 @@ export async function signInByFirstFactor(
       commitAll(db, meta, [...signIn.uses, entry("login_mfa_required")]),
     );
     if (!used) return { kind: "lost" };
+    await signIn.afterCommit?.();
     return { kind: "mfa", challenge: await startMfaLogin(scope, user, null, signIn.method) };
   }
   const session = await newSession(scope, user.id, now, { aal: "aal1", amr: [signIn.method] });
@@ -68,6 +71,7 @@ export async function signInByFirstFactor(
     ]),
   );
   if (!committed) return { kind: "lost" };
+  await signIn.afterCommit?.();
   const pair = await tokenPair(
     config,
     { ...signIn.account, user: { ...user, lastLoginAt: now } },

@@ -26,6 +26,7 @@ export type RevocationReason =
   | "password_changed"
   | "password_reset"
   | "revoked_by_user"
+  | "address_claimed"
   | "admin";
 
 export interface NewSession {

@@ -12,6 +12,7 @@
  * Run by `npm run test:oidc` (part of `npm test`), with Node's test runner.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import puppeteer, { type Browser } from "puppeteer-core";
 import { type LocalServer, startServer } from "../../bench/local-server.ts";
@@ -62,6 +63,11 @@ before(async () => {
       })),
     ),
     OAUTH_REDIRECT_ORIGINS: BROWSER_BASE,
+    // Every request comes from this machine: the limits this file is not about stay out of the
+    // way (test/rate-limits.test.ts and test/email-codes.test.ts test them).
+    RATE_LIMIT_REGISTER_IP: "1000/60",
+    RATE_LIMIT_OAUTH_IP: "1000/60",
+    RATE_LIMIT_LOGIN_IP: "1000/60",
   });
 });
 
@@ -189,6 +195,27 @@ describe("signing in with an OpenID provider", () => {
     assert.equal(replay.body.error, "invalid_code");
   });
 
+  test("with the app's own PKCE challenge, the code is useless without its verifier", async () => {
+    const { sub } = newAccount();
+    const verifier = "app-verifier-0123456789-0123456789-0123456789-abc";
+    const challenge = createHash("sha256").update(verifier).digest("base64url");
+    const code =
+      (
+        await signIn("trusted", sub, { code_challenge: challenge, code_challenge_method: "S256" })
+      ).searchParams.get("code") ?? "";
+    assert.equal((await exchange(code)).status, 401, "no verifier");
+    assert.equal(
+      (await api("POST", "/auth/oauth/token/", { body: { code, code_verifier: `${verifier}x` } }))
+        .status,
+      401,
+      "a wrong verifier",
+    );
+    const res = await api("POST", "/auth/oauth/token/", {
+      body: { code, code_verifier: verifier },
+    });
+    assert.equal(res.status, 200, res.text);
+  });
+
   test("a replayed callback is refused and signs nobody in", async () => {
     const { sub } = newAccount();
     const started = await authorize("trusted");
@@ -273,64 +300,131 @@ describe("signing in with an OpenID provider", () => {
   });
 });
 
+/** Follows the verification mail the registration sent (through the dev mailbox). */
+async function verifyEmail(email: string) {
+  for (let i = 0; i < 80; i++) {
+    const res = await fetch(`${NODE_BASE}/_dev/mailbox?to=${encodeURIComponent(email)}`);
+    const body = (await res.json()) as { data: { type: string; data: { token?: string } }[] };
+    const mail = body.data.find((m) => m.type === "user.email_verification_requested");
+    if (mail?.data.token) {
+      const done = await api("POST", "/auth/verify-email/", { body: { token: mail.data.token } });
+      assert.equal(done.status, 200, done.text);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`no verification mail for ${email}`);
+}
+
+const passwordLogin = (email: string) =>
+  api("POST", "/auth/login/", { body: { email, password: PASSWORD } });
+
+/** Starts a link as `token`'s user: the provider's URL and the binding cookie. */
+async function startLink(providerId: string, token: string) {
+  const start = await api("POST", `/auth/oauth/${providerId}/link/`, {
+    token,
+    body: { redirect_to: `${APP}/settings` },
+  });
+  assert.equal(start.status, 201, start.text);
+  const authorizeUrl = new URL(start.body.data.authorize_url);
+  const path = `${NODE_BASE}${authorizeUrl.pathname}${authorizeUrl.search}`;
+  // Opened in the browser: the service redirects to the provider as for a sign-in.
+  const res = await fetch(path, { redirect: "manual" });
+  assert.equal(res.status, 302);
+  return {
+    path,
+    location: res.headers.get("location") ?? "",
+    binding: cookiesOf(res).get("__Host-oauth-binding") ?? "",
+  };
+}
+
 describe("linking", () => {
-  test("a trusted provider's verified email signs in to the existing account and links it", async () => {
+  test("a trusted provider's verified email signs in to the existing (verified) account and links it", async () => {
     const { sub, email } = newAccount(true);
     const existing = await register(email);
-    const code = (await signIn("trusted", sub)).searchParams.get("code") ?? "";
-    const res = await exchange(code);
+    await verifyEmail(email);
+    const res = await exchange((await signIn("trusted", sub)).searchParams.get("code") ?? "");
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.data.user.id, existing.user.id);
+    // Its password still works: the account had proved its address.
+    assert.equal((await passwordLogin(email)).status, 200);
   });
 
-  test("an unverified email does not link, even at a trusted provider", async () => {
-    const { sub, email } = newAccount(false);
-    await register(email);
-    const landed = await signIn("trusted", sub);
-    assert.equal(landed.searchParams.get("error"), "identity_not_linked");
-    assert.equal(landed.searchParams.get("code"), null);
+  test("an account a stranger registered with the address is claimed: their password and sessions end", async () => {
+    const { sub, email } = newAccount(true);
+    // The stranger registers the victim's address (never verified) and keeps a session.
+    const squatter = await register(email);
+    const res = await exchange((await signIn("trusted", sub)).searchParams.get("code") ?? "");
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.data.user.id, squatter.user.id);
+    assert.equal(res.body.data.user.email_verified, true);
+    assert.equal((await passwordLogin(email)).status, 401, "the stranger's password is gone");
+    const old = await api("GET", "/users/me/", { token: squatter.access_token });
+    assert.equal(old.status, 401, "the stranger's session ended");
+    const mine = await api("GET", "/users/me/", { token: res.body.data.access_token });
+    assert.equal(mine.status, 200);
   });
 
-  test("an untrusted provider's verified email does not link", async () => {
+  test("an unverified email neither links nor makes an account, even at a trusted provider", async () => {
+    for (const existing of [true, false]) {
+      const { sub, email } = newAccount(false);
+      if (existing) await register(email);
+      const landed = await signIn("trusted", sub);
+      // The same answer whether or not the address has an account.
+      assert.equal(landed.searchParams.get("error"), "email_not_verified");
+      assert.equal(landed.searchParams.get("code"), null);
+      if (!existing) assert.equal(await lookupUser(email), 404);
+    }
+  });
+
+  test("an untrusted provider's verified email does not link; a new account from it is unverified", async () => {
     const { sub, email } = newAccount(true);
     await register(email);
     const landed = await signIn("untrusted", sub);
     assert.equal(landed.searchParams.get("error"), "identity_not_linked");
+    const fresh = newAccount(true);
+    const res = await exchange(
+      (await signIn("untrusted", fresh.sub)).searchParams.get("code") ?? "",
+    );
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.data.user.email_verified, false);
   });
 
-  test("a signed-in user links explicitly; then the identity signs in to them; unlinking ends it", async () => {
+  test("a signed-in user links explicitly and confirms; then the identity signs in to them; unlinking ends it", async () => {
     const { sub, email } = newAccount(true);
     const user = await register(email);
-    const start = await api("POST", "/auth/identities/untrusted/", {
-      token: user.access_token,
-      body: { redirect_to: `${APP}/settings` },
-    });
-    assert.equal(start.status, 201, start.text);
-    const authorizeUrl = new URL(start.body.data.authorize_url);
-    // Opened in the browser: the service redirects to the provider as for a sign-in.
-    const res = await fetch(`${NODE_BASE}${authorizeUrl.pathname}${authorizeUrl.search}`, {
-      redirect: "manual",
-    });
-    assert.equal(res.status, 302);
-    const binding = cookiesOf(res).get("__Host-oauth-binding") ?? "";
-    const back = await req().authorize(res.headers.get("location") ?? "", sub);
-    const done = await callback(back, binding);
-    const landed = new URL(done.location ?? "");
-    assert.equal(landed.searchParams.get("linked"), "untrusted");
+    const link = await startLink("untrusted", user.access_token);
+    const back = await req().authorize(link.location, sub);
+    const landed = new URL((await callback(back, link.binding)).location ?? "");
     assert.equal(landed.pathname, "/settings");
-    // The link token was single use.
-    const reuse = await fetch(`${NODE_BASE}${authorizeUrl.pathname}${authorizeUrl.search}`, {
-      redirect: "manual",
+    const linkCode = landed.searchParams.get("link_code") ?? "";
+    assert.ok(linkCode, landed.href);
+    // Nothing is linked until the user's app confirms it with their own token.
+    assert.equal(
+      (await api("GET", "/auth/identities/", { token: user.access_token })).body.data.length,
+      0,
+    );
+    const confirmed = await api("POST", "/auth/identities/confirm/", {
+      token: user.access_token,
+      body: { code: linkCode },
     });
-    assert.equal(reuse.status, 400);
+    assert.equal(confirmed.status, 200, confirmed.text);
+    assert.equal(confirmed.body.data.provider, "untrusted");
+    // The link token and the link code were single use.
+    assert.equal((await fetch(link.path, { redirect: "manual" })).status, 400);
+    const again = await api("POST", "/auth/identities/confirm/", {
+      token: user.access_token,
+      body: { code: linkCode },
+    });
+    assert.equal(again.status, 401);
 
     const signedIn = await exchange(
       (await signIn("untrusted", sub)).searchParams.get("code") ?? "",
     );
     assert.equal(signedIn.body.data.user.id, user.user.id);
 
-    const listed = await api("GET", "/auth/identities/", { token: user.access_token });
-    const [identity] = listed.body.data;
+    const [identity] = (await api("GET", "/auth/identities/", { token: user.access_token })).body
+      .data;
     const unlinked = await api("DELETE", `/auth/identities/${identity.id}/`, {
       token: user.access_token,
     });
@@ -340,19 +434,41 @@ describe("linking", () => {
     assert.equal(landed2.searchParams.get("error"), "identity_not_linked");
   });
 
+  test("an attacker's link URL opened by a victim links nothing (login CSRF)", async () => {
+    const attacker = await register(`attacker.${Date.now()}@example.com`);
+    const victimIdentity = newAccount(true);
+    const victim = await register(`victim.${Date.now()}@example.com`);
+    // The attacker starts a link to their own account and gets the victim to open the URL; the
+    // victim signs in at the provider with their own identity.
+    const link = await startLink("untrusted", attacker.access_token);
+    const back = await req().authorize(link.location, victimIdentity.sub);
+    const landed = new URL((await callback(back, link.binding)).location ?? "");
+    const linkCode = landed.searchParams.get("link_code") ?? "";
+    // The victim's app confirms with the victim's token: refused.
+    const refused = await api("POST", "/auth/identities/confirm/", {
+      token: victim.access_token,
+      body: { code: linkCode },
+    });
+    assert.equal(refused.status, 401, refused.text);
+    for (const who of [attacker, victim]) {
+      const listed = await api("GET", "/auth/identities/", { token: who.access_token });
+      assert.equal(listed.body.data.length, 0);
+    }
+  });
+
   test("an identity another account has cannot be linked", async () => {
     const { sub } = newAccount(true);
     await exchange((await signIn("trusted", sub)).searchParams.get("code") ?? "");
     const other = await register(`other.${Date.now()}@example.com`);
-    const start = await api("POST", "/auth/identities/trusted/", { token: other.access_token });
-    const authorizeUrl = new URL(start.body.data.authorize_url);
-    const res = await fetch(`${NODE_BASE}${authorizeUrl.pathname}${authorizeUrl.search}`, {
-      redirect: "manual",
+    const link = await startLink("trusted", other.access_token);
+    const back = await req().authorize(link.location, sub);
+    const landed = new URL((await callback(back, link.binding)).location ?? "");
+    const taken = await api("POST", "/auth/identities/confirm/", {
+      token: other.access_token,
+      body: { code: landed.searchParams.get("link_code") ?? "" },
     });
-    const binding = cookiesOf(res).get("__Host-oauth-binding") ?? "";
-    const back = await req().authorize(res.headers.get("location") ?? "", sub);
-    const landed = new URL((await callback(back, binding)).location ?? "");
-    assert.equal(landed.searchParams.get("error"), "identity_taken");
+    assert.equal(taken.status, 409, taken.text);
+    assert.equal(taken.body.error, "identity_taken");
   });
 
   test("the last way to sign in cannot be unlinked", async () => {
@@ -391,6 +507,8 @@ describe("in a real browser, with cookies only", () => {
     start.searchParams.set("redirect_to", `${BROWSER_BASE}/api/v1/users/me/`);
     const landed = await page.goto(start.href, { waitUntil: "load" });
     assert.equal(new URL(page.url()).pathname, "/api/v1/users/me/");
+    // The CSRF value also came in the fragment, for an app on another origin.
+    assert.match(new URL(page.url()).hash, /^#csrf_token=[\w-]+$/);
     assert.equal(landed?.status(), 200, await landed?.text());
     const profile = JSON.parse((await landed?.text()) ?? "{}");
     assert.equal(profile.data.email, email);

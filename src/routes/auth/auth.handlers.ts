@@ -80,6 +80,7 @@ export const logout: RouteHandler<typeof routes.logout, AppEnv> = async (c) => {
     { userId, action: "logout", metadata: { session_id: sid, all: all === true } },
     sid,
   );
-  if (accessCookie(c) !== undefined || refreshCookie(c) !== undefined) clearSessionCookies(c);
+  // A browser session's logout clears its cookies (a bearer logout leaves another's alone).
+  if (!c.req.header("Authorization") && accessCookie(c) !== undefined) clearSessionCookies(c);
   return c.json(ok("Logged out", { revoked_sessions: revoked }), 200);
 };

@@ -47,6 +47,7 @@ export const login = createRoute({
       "invalid_credentials",
       "email_not_verified",
       "rate_limited",
+      "csrf_failed",
     ),
   },
 });
@@ -74,7 +75,7 @@ export const refreshBrowserSession = createRoute({
   description:
     "For cookie mode (README: Browser sessions): the `__Host-refresh` cookie rotates like a " +
     "refresh token, and new cookies are set. Needs the `X-CSRF-Token` header.",
-  security: [{ browserSession: [] }],
+  security: [{ browserRefresh: [] }],
   responses: {
     200: jsonContent(envelope(CookieSessionSchema), "New session cookies"),
     ...errorResponses("invalid_token", "refresh_token_reused", "csrf_failed"),

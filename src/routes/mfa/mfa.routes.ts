@@ -128,7 +128,12 @@ export const challenge = createRoute({
       envelope(z.union([LoginResultSchema, CookieSessionSchema])),
       "Logged in at `aal2` (cookie mode: a `CookieSession`)",
     ),
-    ...errorResponses("validation_failed", "mfa_verification_failed", "rate_limited"),
+    ...errorResponses(
+      "validation_failed",
+      "mfa_verification_failed",
+      "rate_limited",
+      "csrf_failed",
+    ),
   },
 });
 

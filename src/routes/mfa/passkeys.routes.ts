@@ -83,6 +83,11 @@ export const signIn = createRoute({
       envelope(z.union([LoginResultSchema, CookieSessionSchema])),
       "Logged in (cookie mode: a `CookieSession`)",
     ),
-    ...errorResponses("validation_failed", "mfa_verification_failed", "rate_limited"),
+    ...errorResponses(
+      "validation_failed",
+      "mfa_verification_failed",
+      "rate_limited",
+      "csrf_failed",
+    ),
   },
 });

@@ -46,6 +46,6 @@ export const verifyCode = createRoute({
       envelope(z.union([TokenPairSchema, MfaRequiredSchema, CookieSessionSchema])),
       "Signed in (the user and a token pair), or `mfa_required` with an `mfa_token`",
     ),
-    ...errorResponses("validation_failed", "invalid_code", "rate_limited"),
+    ...errorResponses("validation_failed", "invalid_code", "rate_limited", "csrf_failed"),
   },
 });

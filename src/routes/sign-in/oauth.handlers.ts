@@ -6,8 +6,9 @@ import { setSessionCookies } from "../../auth/browser-cookies";
 import type { OAuthProvider } from "../../config-sign-in";
 import { fieldError } from "../../errors";
 import { scope } from "../../middleware/request-context";
+import { confirmLink as confirm, exchangeSignInCode } from "../../oauth/exchange";
 import { listIdentities as list, unlinkIdentity as unlink } from "../../oauth/identities";
-import { exchangeSignInCode, handleCallback } from "../../oauth/sign-in";
+import { handleCallback } from "../../oauth/sign-in";
 import {
   allowedRedirect,
   newLinkToken,
@@ -42,6 +43,12 @@ export const authorize: RouteHandler<typeof routes.authorize, AppEnv> = async (c
   const provider = providerById(config, c.req.valid("param").provider);
   const query = c.req.valid("query");
   await perNetwork(c);
+  const sessionMode = query.session ?? "token";
+  if (sessionMode === "cookie" && !config.cookies.enabled) {
+    throw fieldError("session", "Cookie sessions are off on this service.");
+  }
+  if (query.redirect_to !== undefined) allowedRedirect(config, query.redirect_to);
+  // Checked last: a refused request does not use the link token up.
   const link = query.link_token
     ? await redeemLinkToken(scope(c), provider, query.link_token)
     : null;
@@ -49,15 +56,12 @@ export const authorize: RouteHandler<typeof routes.authorize, AppEnv> = async (c
     config,
     link?.redirectTo ?? query.redirect_to ?? config.appBaseUrl,
   );
-  const sessionMode = query.session ?? "token";
-  if (sessionMode === "cookie" && !config.cookies.enabled) {
-    throw fieldError("session", "Cookie sessions are off on this service.");
-  }
   const started = await startAuthorization(scope(c), provider, {
     redirectTo,
     sessionMode: link ? "token" : sessionMode,
     linkUserId: link?.userId ?? null,
     callbackUrl: callbackUrl(c, provider),
+    appChallenge: link ? null : (query.code_challenge ?? null),
   });
   // A provider that posts its answer back (form_post) does so cross-site: Lax would not send it.
   const formPost = provider.responseMode === "form_post";
@@ -86,8 +90,13 @@ async function answerCallback(
     callbackUrl(c, provider),
   );
   setCookie(c, BINDING_COOKIE, "", { prefix: "host", path: "/", maxAge: 0 });
-  if (outcome.session) setSessionCookies(c, outcome.session);
-  return c.redirect(outcome.location, 302);
+  if (!outcome.session) return c.redirect(outcome.location, 302);
+  // The app (on this origin or another) learns the CSRF value from the fragment, which no server
+  // sees; the cookie holds it too.
+  const csrf = setSessionCookies(c, outcome.session);
+  const landing = new URL(outcome.location);
+  landing.hash = `csrf_token=${csrf}`;
+  return c.redirect(landing.toString(), 302);
 }
 
 export const callback: RouteHandler<typeof routes.callback, AppEnv> = async (c) => {
@@ -97,14 +106,24 @@ export const callback: RouteHandler<typeof routes.callback, AppEnv> = async (c) 
 
 export const callbackFormPost: RouteHandler<typeof routes.callbackFormPost, AppEnv> = async (c) => {
   const provider = providerById(c.get("config"), c.req.valid("param").provider);
-  return answerCallback(c, provider, new URLSearchParams(await c.req.raw.clone().text()));
+  const form = c.req.valid("form") as Record<string, unknown>;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(form)) {
+    if (typeof value === "string") params.set(key, value);
+  }
+  return answerCallback(c, provider, params);
 };
 
 export const exchange: RouteHandler<typeof routes.exchange, AppEnv> = async (c) => {
   await perNetwork(c);
-  const outcome = await exchangeSignInCode(scope(c), c.req.valid("json").code);
+  const outcome = await exchangeSignInCode(scope(c), c.req.valid("json"));
   if (outcome.kind === "mfa") return c.json(ok("Second factor required", outcome.challenge), 200);
   return c.json(ok("Signed in", outcome.pair), 200);
+};
+
+export const confirmLink: RouteHandler<typeof routes.confirmLink, AppEnv> = async (c) => {
+  const linked = await confirm(scope(c), c.get("auth"), c.req.valid("json").code);
+  return c.json(ok("Identity linked", linked), 200);
 };
 
 export const listIdentities: RouteHandler<typeof routes.listIdentities, AppEnv> = async (c) =>

@@ -19,6 +19,8 @@ import {
   IdentityIdParamSchema,
   IdentitySchema,
   LinkBodySchema,
+  LinkConfirmBodySchema,
+  LinkConfirmedSchema,
   LinkResultSchema,
   ProviderParamSchema,
   ProviderSchema,
@@ -56,14 +58,15 @@ export const authorize = createRoute({
   request: { params: ProviderParamSchema, query: AuthorizeQuerySchema },
   responses: {
     302: redirect("To the provider's sign-in page"),
-    ...errorResponses("validation_failed", "not_found", "rate_limited"),
+    ...errorResponses("validation_failed", "not_found", "rate_limited", "service_unavailable"),
   },
 });
 
 const callbackResponses = {
   302: redirect(
-    "To `redirect_to`: with `?code=` (token mode), signed in with cookies (cookie mode), " +
-      "`#mfa_token=` (cookie mode, a second factor is due), `?linked=` after a link, or " +
+    "To `redirect_to`: with `?code=` (token mode), signed in with cookies and " +
+      "`#csrf_token=` (cookie mode), `#mfa_token=` (cookie mode, a second factor is due), " +
+      "`?link_code=` (a link, to confirm at POST /auth/identities/confirm/), or " +
       "`?error=` (`access_denied`, `oauth_failed`, `identity_not_linked`, `identity_taken`, " +
       "`email_required`, `email_not_verified`)",
   ),
@@ -114,7 +117,25 @@ export const exchange = createRoute({
       envelope(z.union([TokenPairSchema, MfaRequiredSchema, CookieSessionSchema])),
       "Signed in (the user and a token pair), or `mfa_required` with an `mfa_token`",
     ),
-    ...errorResponses("validation_failed", "invalid_code", "rate_limited"),
+    ...errorResponses("validation_failed", "invalid_code", "rate_limited", "csrf_failed"),
+  },
+});
+
+export const confirmLink = createRoute({
+  method: "post",
+  path: "/auth/identities/confirm",
+  tags: tagged,
+  summary: "Finish linking a provider to my account",
+  description:
+    "With the `link_code` the callback gave `redirect_to`, and the token of the user who started " +
+    "the link (within 10 minutes): anyone else's is 401 `invalid_code`, so a link URL opened by " +
+    "someone else links nothing. 409 `identity_taken` if another account has the identity.",
+  security: bearer,
+  middleware: [requireUser] as const,
+  request: { body: jsonRequest(LinkConfirmBodySchema) },
+  responses: {
+    200: jsonContent(envelope(LinkConfirmedSchema), "Linked"),
+    ...errorResponses("validation_failed", ...signedIn, "invalid_code", "identity_taken"),
   },
 });
 
@@ -133,13 +154,13 @@ export const listIdentities = createRoute({
 
 export const linkIdentity = createRoute({
   method: "post",
-  path: "/auth/identities/{provider}",
+  path: "/auth/oauth/{provider}/link",
   tags: tagged,
   summary: "Start linking a provider to my account",
   description:
-    "Answers a URL to open in the user's browser; the provider's callback then links the " +
-    "identity to this account (unless another account has it: `?error=identity_taken`). Needs " +
-    "a sign-in within the last 10 minutes (and `aal2` with a second factor).",
+    "Answers a URL to open in the user's browser; the provider's callback then hands " +
+    "`redirect_to` a `link_code` that this user confirms at POST /auth/identities/confirm/. " +
+    "Needs a sign-in within the last 10 minutes (and `aal2` with a second factor).",
   security: bearer,
   middleware: [requireUser] as const,
   request: {

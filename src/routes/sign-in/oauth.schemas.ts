@@ -38,8 +38,18 @@ export const AuthorizeQuerySchema = z.object({
         "`token` (default): `redirect_to` gets `?code=` to exchange at POST /auth/oauth/token/. " +
         "`cookie` (COOKIE_SESSIONS on): the browser session is set as cookies.",
     }),
+  code_challenge: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, { error: "Must be the base64url SHA-256 of a PKCE verifier." })
+    .optional()
+    .openapi({
+      description:
+        "Token mode: the app's own PKCE challenge (S256). The exchange must then send its " +
+        "`code_verifier`, so a code that leaks from the redirect is of no use to anyone else.",
+    }),
+  code_challenge_method: z.literal("S256").optional(),
   link_token: z.string().min(1).max(256).optional().openapi({
-    description: "From POST /auth/identities/{provider}/: link the provider to that account.",
+    description: "From POST /auth/oauth/{provider}/link/: link the provider to that account.",
   }),
 });
 
@@ -56,6 +66,11 @@ export const CallbackQuerySchema = z
 export const ExchangeBodySchema = z
   .object({
     code: z.string().min(1).max(256).openapi({ description: "The `code` given to `redirect_to`." }),
+    code_verifier: z
+      .string()
+      .regex(/^[A-Za-z0-9._~-]{43,128}$/)
+      .optional()
+      .openapi({ description: "The verifier of the `code_challenge` sent to authorize, if any." }),
   })
   .openapi("OAuthExchange", { example: { code: "Hq3…" } });
 
@@ -86,6 +101,20 @@ export const IdentitySchema = z
 export const LinkBodySchema = z
   .object({ redirect_to: redirectTo.optional() })
   .openapi("IdentityLinkRequest", { example: { redirect_to: "http://localhost:3000/settings" } });
+
+export const LinkConfirmBodySchema = z
+  .object({
+    code: z
+      .string()
+      .min(1)
+      .max(256)
+      .openapi({ description: "The `link_code` given to `redirect_to`." }),
+  })
+  .openapi("IdentityLinkConfirm", { example: { code: "Lk9…" } });
+
+export const LinkConfirmedSchema = z
+  .object({ provider: z.string() })
+  .openapi("IdentityLinked", { example: { provider: "google" } });
 
 export const LinkResultSchema = z
   .object({

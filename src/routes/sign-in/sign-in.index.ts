@@ -13,6 +13,7 @@ export const signInRouter = createRouter()
   .openapi(oauth.callback, oauthHandlers.callback)
   .openapi(oauth.callbackFormPost, oauthHandlers.callbackFormPost)
   .openapi(oauth.exchange, oauthHandlers.exchange)
+  .openapi(oauth.confirmLink, oauthHandlers.confirmLink)
   .openapi(oauth.listIdentities, oauthHandlers.listIdentities)
   .openapi(oauth.linkIdentity, oauthHandlers.linkIdentity)
   .openapi(oauth.unlinkIdentity, oauthHandlers.unlinkIdentity);
