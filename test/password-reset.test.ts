@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { outbox } from "../src/db/schema";
 import { call, callWith, type Envelope, expectError, headerNames, request } from "./helpers/api";
 import { tokenFromMail, waitForMail } from "./helpers/mailbox";
+import { enrolTotp } from "./helpers/totp";
 import {
   auditFor,
   db,
@@ -210,5 +211,28 @@ describe("confirming a reset", () => {
     expect((res.body as Envelope).details?.password).toContain(
       "The password is too similar to the email address.",
     );
+  });
+});
+
+describe("an account a stranger registered with the address", () => {
+  it("is claimed by the reset: the stranger's factors and sessions go, the new password signs in", async () => {
+    // The stranger registers the victim's address (never verified) and adds an authenticator.
+    const squatter = await register();
+    await enrolTotp(squatter);
+    await requestReset(squatter.email);
+    const token = await tokenFromMail(squatter.email, RESET);
+    expect((await confirm(token)).status).toBe(200);
+    const login = await call("POST", "/auth/login/", {
+      body: { email: squatter.email, password: NEW_PASSWORD },
+    });
+    expect(login.status, login.text).toBe(200);
+    // No second factor is asked for: the stranger's is gone.
+    expect((login.body as Envelope<Record<string, unknown>>).data).toHaveProperty("access_token");
+    expectError(
+      await call("GET", "/users/me/", { token: squatter.access_token }),
+      401,
+      "invalid_token",
+    );
+    expect((await auditFor(squatter.id, "address_claimed")).length).toBe(1);
   });
 });

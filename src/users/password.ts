@@ -23,6 +23,7 @@ import { commit, outboxEvent } from "../events/outbox";
 import { requireStepUp } from "../mfa/step-up";
 import { denySessions, revokeSessions } from "../sessions/sessions";
 import { accountMail } from "./account-mail";
+import { claimUnverifiedAccount } from "./address-claim";
 import { reauthenticate } from "./reauthentication";
 import { activeUser, legacyIdOf } from "./user-object";
 
@@ -174,6 +175,10 @@ export async function confirmPasswordReset(
   const stored = await findUsableToken(db, body.token, "password_reset", now);
   const user = await tokenOwner(db, stored);
   checkPolicy("password", body.password, user);
+  // The link proves the address: an account that had not proved it becomes the prover's alone
+  // (its identities, factors and devices go; the new password is set after).
+  const claimed =
+    user.emailVerifiedAt === null ? await claimUnverifiedAccount(scope, user.id, now) : null;
   await applyTokenUse(() =>
     setPassword(
       scope,
@@ -183,7 +188,7 @@ export async function confirmPasswordReset(
         reason: "reset",
         // Following the emailed link also proves the address, as verification would.
         alsoSet: { emailVerifiedAt: user.emailVerifiedAt ?? now },
-        guard: [markTokenUsed(db, stored.id, now)],
+        guard: [markTokenUsed(db, stored.id, now), ...(claimed?.statements ?? [])],
         audit: tokenUseAudit(db, meta, stored, "password_reset", now),
       },
       now,
