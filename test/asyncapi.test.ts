@@ -10,14 +10,12 @@ import type { AsyncAPIDocumentInterface, Parser } from "@asyncapi/parser";
 import ParserBundle from "@asyncapi/parser/browser/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import packageJson from "../package.json";
+import { EVENT_TYPES, type EventType, eventSchema } from "../src/events/contracts";
 import {
   deadLetterSchema,
-  EVENT_TYPES,
-  type EventType,
-  eventSchema,
   pushDeliveryJobSchema,
   pushRequestSchema,
-} from "../src/events/contracts";
+} from "../src/events/push-messages";
 import { call } from "./helpers/api";
 
 const AsyncApiParser = ParserBundle as typeof Parser;

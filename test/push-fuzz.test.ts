@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { normalizePushRequest, pushRequestSchema } from "../src/events/contracts";
+import { normalizePushRequest, pushRequestSchema } from "../src/events/push-messages";
 import { call, type Envelope } from "./helpers/api";
 import { consume } from "./helpers/push";
 import { register, SERVICE } from "./helpers/users";

@@ -3,7 +3,7 @@
  * that keeps the jobs it would deliver, per user, for `GET /_dev/push-deliveries?user_id=`.
  */
 import { getConfig } from "../config";
-import { pushDeliveryJobSchema } from "../events/contracts";
+import { pushDeliveryJobSchema } from "../events/push-messages";
 import { log } from "../logging";
 import { devConsumersOn } from "./enabled";
 import { putDevPushDelivery } from "./store";

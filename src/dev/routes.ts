@@ -8,7 +8,8 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
 import { hashPassword, PASSWORD_MAX_LENGTH } from "../auth/passwords";
 import { ApiError } from "../errors";
-import type { AnyEvent, PushDeliveryJob } from "../events/contracts";
+import type { AnyEvent } from "../events/contracts";
+import type { PushDeliveryJob } from "../events/push-messages";
 import {
   createRouter,
   envelope,

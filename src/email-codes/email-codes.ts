@@ -23,7 +23,7 @@ import { users } from "../db/schema";
 import { emailCodes } from "../db/sign-in-schema";
 import { ApiError } from "../errors";
 import { commit, outboxEvent } from "../events/outbox";
-import { newClaim } from "../mfa/guard";
+import { claimedBy, newClaim } from "../mfa/guard";
 import { type FirstFactorOutcome, signInByFirstFactor } from "../sessions/first-factor";
 import { accountLink } from "../users/account-mail";
 import { claimUnverifiedAccount } from "../users/address-claim";
@@ -169,7 +169,7 @@ export async function verifyEmailCode(
     .update(emailCodes)
     .set({ usedAt: now, claim })
     .where(and(eq(emailCodes.id, row.id), isNull(emailCodes.usedAt)));
-  const guard = sql`exists (select 1 from ${emailCodes} where ${emailCodes.id} = ${row.id} and ${emailCodes.claim} = ${claim})`;
+  const guard = claimedBy(emailCodes, emailCodes.id, row.id, emailCodes.claim, claim);
   const created = found
     ? null
     : await passwordlessAccount(scope, { email: row.email, emailVerified: true }, now);

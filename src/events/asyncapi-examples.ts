@@ -4,14 +4,13 @@
  * schema does not compile (test/asyncapi.test.ts also parses each one).
  */
 import type { z } from "zod";
+import type { EventData, EventType } from "./contracts";
 import {
   type deadLetterSchema,
-  type EventData,
-  type EventType,
   PUSH_JOB_VERSION,
   type PushDeliveryJob,
   type PushRequest,
-} from "./contracts";
+} from "./push-messages";
 
 const USER_ID = "3f0c1a8e-5b7d-4c2a-9e61-0d4b8f2a7c11";
 const DEVICE_ID = "9a1d4c2e-7b3f-4e8a-b5d1-2c6f8e0a3b47";

@@ -1,20 +1,14 @@
 /**
  * The AsyncAPI 3.0 document served at /asyncapi.json: every queue this service sends to or
  * consumes, and every message on them, generated from the zod contracts producers and consumers
- * share (contracts.ts), so the catalogue cannot drift from what is validated. Payloads are JSON
+ * share (contracts.ts, push-messages.ts), so the catalogue cannot drift from what is validated. Payloads are JSON
  * Schema draft-07 (`z.toJSONSchema`), which AsyncAPI accepts through `schemaFormat`.
  */
 import { z } from "zod";
 import packageJson from "../../package.json";
 import { AT, deadLetter, deliveryJob, EVENTS, pushRequest } from "./asyncapi-examples";
-import {
-  deadLetterSchema,
-  EVENT_TYPES,
-  EVENT_VERSION,
-  eventSchema,
-  pushDeliveryJobSchema,
-  pushRequestSchema,
-} from "./contracts";
+import { EVENT_TYPES, EVENT_VERSION, eventSchema } from "./contracts";
+import { deadLetterSchema, pushDeliveryJobSchema, pushRequestSchema } from "./push-messages";
 
 const SCHEMA_FORMAT = "application/schema+json;version=draft-07";
 type Json = Record<string, unknown>;

@@ -8,7 +8,7 @@ import { getPushRequestError, putPushRequestError } from "../kv";
 import { errorDetail, log } from "../logging";
 import { keepDeadLetter } from "../push/dead-letters";
 import { handlePushRequest, identify, recordFailure } from "../push/requests";
-import { deadLetterSchema } from "./contracts";
+import { deadLetterSchema } from "./push-messages";
 
 const RETRY_BASE_SECONDS = 5;
 const RETRY_MAX_SECONDS = 15 * 60;

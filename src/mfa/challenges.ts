@@ -7,6 +7,7 @@ import { and, eq, gt, isNull, lt, sql } from "drizzle-orm";
 import { randomToken, sha256Hex } from "../auth/tokens";
 import type { Db } from "../db/client";
 import { authChallenges, type ChallengePurpose, type ChallengeRow } from "../db/mfa-schema";
+import { claimedBy } from "./guard";
 
 /** How long a login waits for its second factor, and a passkey ceremony for its answer. */
 export const CHALLENGE_TTL_MS = 5 * 60 * 1000;
@@ -99,7 +100,7 @@ export function claimChallenge(db: Db, id: string, now: Date, claim: string) {
 
 /** "This request used the challenge up", for the batch's guard. */
 export const challengeClaimed = (id: string, claim: string) =>
-  sql`exists (select 1 from ${authChallenges} where ${authChallenges.id} = ${id} and ${authChallenges.claim} = ${claim})`;
+  claimedBy(authChallenges, authChallenges.id, id, authChallenges.claim, claim);
 
 /** One more wrong code against a challenge. */
 export function countFailure(db: Db, id: string) {

@@ -4,7 +4,7 @@
  * makes it. Passkey registration is in passkeys.ts; checking a factor at sign-in in
  * second-factor.ts.
  */
-import { and, eq, lt, sql } from "drizzle-orm";
+import { and, eq, lt } from "drizzle-orm";
 import type { AccessClaims, Scope } from "../app-env";
 import { auditEntry } from "../audit/audit-log";
 import type { Db } from "../db/client";
@@ -15,7 +15,7 @@ import { commit, outboxEvent } from "../events/outbox";
 import { raised, raiseSession, reissuedAccessToken, sessionLive } from "../sessions/assurance";
 import { denySessions, revokeSessions } from "../sessions/sessions";
 import { legacyIdOf } from "../users/user-object";
-import { committedUnlessLost, guardedAudit, newClaim } from "./guard";
+import { claimedBy, committedUnlessLost, guardedAudit, newClaim } from "./guard";
 import { newRecoveryCodes } from "./recovery-codes";
 import { newTotpSecret, totpEnrolment, totpStep } from "./totp";
 
@@ -57,7 +57,7 @@ export function activeFactors(db: Db, userId: string, type?: FactorType) {
 
 /** "This request used the factor" (a code's step, a counter), for the batch's guard. */
 export const factorClaimed = (id: string, claim: string) =>
-  sql`exists (select 1 from ${mfaFactors} where ${mfaFactors.id} = ${id} and ${mfaFactors.claim} = ${claim})`;
+  claimedBy(mfaFactors, mfaFactors.id, id, mfaFactors.claim, claim);
 
 export async function hasActiveFactor(db: Db, userId: string): Promise<boolean> {
   const [row] = await db

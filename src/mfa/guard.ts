@@ -7,6 +7,7 @@
  * (src/auth/one-time-tokens.ts).
  */
 import { and, type SQL, sql } from "drizzle-orm";
+import type { AnySQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { RequestMeta } from "../app-env";
 import type { AuditAction } from "../audit/audit-log";
 import type { Db } from "../db/client";
@@ -15,6 +16,16 @@ import { auditLog } from "../db/schema";
 
 /** A request's mark on what it uses up. */
 export const newClaim = (): string => crypto.randomUUID();
+
+/** A guard condition: the row of `table` whose `key` is `value` carries this request's `claim`. */
+export const claimedBy = (
+  table: SQLiteTable,
+  key: AnySQLiteColumn,
+  value: string,
+  claimColumn: AnySQLiteColumn,
+  claim: string,
+): SQL =>
+  sql`exists (select 1 from ${table} where ${key} = ${value} and ${claimColumn} = ${claim})`;
 
 /** The audit row of the batch, written only if every `conditions` holds inside the batch. */
 export function guardedAudit(

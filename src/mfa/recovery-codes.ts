@@ -3,10 +3,11 @@
  * random bits in an alphabet without look-alikes, written `xxxxx-xxxxx`; only a SHA-256 of it
  * (bound to its user) is stored. Full-entropy secrets need no slow hash.
  */
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { sha256Hex } from "../auth/tokens";
 import type { Db } from "../db/client";
 import { mfaRecoveryCodes } from "../db/mfa-schema";
+import { claimedBy } from "./guard";
 
 const COUNT = 10;
 const ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"; // no i, l, o, 0, 1
@@ -63,6 +64,12 @@ export function claimRecoveryCode(
           isNull(mfaRecoveryCodes.usedAt),
         ),
       ),
-    claimed: sql`exists (select 1 from ${mfaRecoveryCodes} where ${mfaRecoveryCodes.codeHash} = ${codeHash} and ${mfaRecoveryCodes.claim} = ${claim})`,
+    claimed: claimedBy(
+      mfaRecoveryCodes,
+      mfaRecoveryCodes.codeHash,
+      codeHash,
+      mfaRecoveryCodes.claim,
+      claim,
+    ),
   };
 }

@@ -3,7 +3,7 @@
  * a sign-in's code → the session; a link's code → the identity linked, confirmed by the signed-in
  * user who started the link. Each code works once, briefly, and only where it was meant to.
  */
-import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, eq, gt, isNull } from "drizzle-orm";
 import type { AccessClaims, Scope } from "../app-env";
 import { sha256Hex } from "../auth/tokens";
 import { uniqueViolation } from "../db/errors";
@@ -11,7 +11,7 @@ import { users } from "../db/schema";
 import { oauthStates } from "../db/sign-in-schema";
 import { ApiError } from "../errors";
 import { commit } from "../events/outbox";
-import { committedUnlessLost, guardedAudit, newClaim } from "../mfa/guard";
+import { claimedBy, committedUnlessLost, guardedAudit, newClaim } from "../mfa/guard";
 import { type FirstFactorOutcome, signInByFirstFactor } from "../sessions/first-factor";
 import { selectUserForLogin } from "../users/user-object";
 import { findIdentity, linkIdentity } from "./identities";
@@ -43,7 +43,7 @@ const useUp = (scope: Scope, id: string, claim: string, now: Date) => ({
     .update(oauthStates)
     .set({ exchangedAt: now, claim })
     .where(and(eq(oauthStates.id, id), isNull(oauthStates.exchangedAt))),
-  guard: sql`exists (select 1 from ${oauthStates} where ${oauthStates.id} = ${id} and ${oauthStates.claim} = ${claim})`,
+  guard: claimedBy(oauthStates, oauthStates.id, id, oauthStates.claim, claim),
 });
 
 /**

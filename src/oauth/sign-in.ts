@@ -11,7 +11,7 @@
  *
  * Failures after the state was honoured go back to `redirect_to?error=…`.
  */
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Scope } from "../app-env";
 import { auditEntry } from "../audit/audit-log";
@@ -20,6 +20,7 @@ import type { OAuthProvider } from "../config-sign-in";
 import { uniqueViolation } from "../db/errors";
 import { oauthStates } from "../db/sign-in-schema";
 import { commitAll } from "../events/outbox";
+import { claimedBy } from "../mfa/guard";
 import { signInByFirstFactor } from "../sessions/first-factor";
 import type { TokenPair } from "../sessions/token-pair";
 import { chooseAccount } from "./account-choice";
@@ -131,9 +132,7 @@ export async function handleCallback(
             .set({ userId: account.user.id })
             .where(eq(oauthStates.id, state.id)),
         ],
-        guards: [
-          sql`exists (select 1 from ${oauthStates} where ${oauthStates.id} = ${state.id} and ${oauthStates.claim} = ${state.claim})`,
-        ],
+        guards: [claimedBy(oauthStates, oauthStates.id, state.id, oauthStates.claim, state.claim)],
         metadata: { method: "oauth", provider: provider.id, ...(created ? { created: true } : {}) },
         ...(choice.afterCommit ? { afterCommit: choice.afterCommit } : {}),
       },

@@ -8,7 +8,7 @@ import { inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { pushIngress } from "../db/schema";
 import { ApiError } from "../errors";
-import { normalizePushRequest, pushRequestSchema, requestChannel } from "../events/contracts";
+import { normalizePushRequest, pushRequestSchema, requestChannel } from "../events/push-messages";
 import { errorDetail, log } from "../logging";
 
 export type IngressResult =

@@ -10,13 +10,13 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import { type Db, rawStatement } from "../db/client";
 import { notificationStatus, outbox } from "../db/schema";
+import { outboxQueues, publishEvents } from "../events/outbox";
 import {
   PUSH_JOB_VERSION,
   type PushDeliveryJob,
   type PushRequest,
   pushDeliveryJobSchema,
-} from "../events/contracts";
-import { outboxQueues, publishEvents } from "../events/outbox";
+} from "../events/push-messages";
 import { errorDetail, log } from "../logging";
 import type { NotificationTargets } from "./targets";
 

@@ -2,7 +2,7 @@
  * The delivery policy for one push request (DESIGN §6), as pure functions of the user's targets
  * and the clock: whether to skip it (and why), wait out quiet hours, or deliver.
  */
-import type { PushRequest } from "../events/contracts";
+import type { PushRequest } from "../events/push-messages";
 import type { Preferences } from "../preferences/preferences";
 import type { NotificationTargets } from "./targets";
 

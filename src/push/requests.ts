@@ -1,6 +1,6 @@
 /**
  * A push request from the notification platform (DESIGN §6), in any shape its real producers send
- * (events/contracts.ts normalises them), ends in delivery jobs or a recorded reason — under
+ * (events/push-messages.ts normalises them), ends in delivery jobs or a recorded reason — under
  * redelivery, concurrency, crashes and bad input:
  *
  *   not a push request (`type`)        → status `skipped`
@@ -17,7 +17,7 @@
  */
 import type { Db } from "../db/client";
 import { notificationStatus } from "../db/schema";
-import { normalizePushRequest, pushRequestSchema, requestChannel } from "../events/contracts";
+import { normalizePushRequest, pushRequestSchema, requestChannel } from "../events/push-messages";
 import { CONSUMER, dedupeKey, MAX_JOB_BYTES, planJobs, queueJobs } from "./jobs";
 import { decide } from "./policy";
 import { notificationTargets } from "./targets";

@@ -32,30 +32,42 @@ export interface Registration {
 
 export type Registered = { kind: "signed_in"; pair: TokenPair } | { kind: "pending_verification" };
 
-/** The new account's rows and the statements that create it (without a session). */
-async function newAccount({ db, config, meta }: Scope, input: Registration, now: Date) {
-  const user: UserRow = {
+/** A new account's row: an active user, with what the caller knows of them. */
+function newUserRow(
+  fields: Pick<UserRow, "email" | "passwordHash"> & Partial<UserRow>,
+  now: Date,
+): UserRow {
+  return {
     id: crypto.randomUUID(),
     legacyId: null,
-    email: input.email,
-    username: input.username ?? null,
-    usernameKey: usernameKey(input.username ?? null),
-    name: input.name ?? [input.first_name, input.last_name].filter(Boolean).join(" "),
-    firstName: input.first_name || null,
-    lastName: input.last_name || null,
-    // Hashed on every path, including the duplicate one, so timing says nothing.
-    passwordHash: hashPassword(input.password, config.passwordHash),
+    username: null,
+    usernameKey: null,
+    name: "",
+    firstName: null,
+    lastName: null,
     role: "user",
     isActive: true,
     emailVerifiedAt: null,
-    pushToken: input.push_token ?? null,
+    pushToken: null,
     createdAt: now,
     updatedAt: now,
     lastLoginAt: null,
     deletedAt: null,
+    ...fields,
   };
-  const prefs = input.preferences ?? {};
-  const statements = [
+}
+
+/**
+ * The statements that create an account: its row, its preferences, the audit row, `user.created`
+ * and, while its address is unproven, the verification mail.
+ */
+async function accountStatements(
+  { db, config, meta }: Scope,
+  user: UserRow,
+  prefs: PreferencesInput,
+  now: Date,
+) {
+  return [
     // The next free integer id: one statement, and D1 runs one at a time, so no two accounts race
     // to the same number.
     db
@@ -71,8 +83,30 @@ async function newAccount({ db, config, meta }: Scope, input: Registration, now:
       now,
       { legacyIdOf: user.id },
     ),
-    ...(await accountMail(db, config, meta, user, "email_verification", now)),
+    ...(user.emailVerifiedAt === null
+      ? await accountMail(db, config, meta, user, "email_verification", now)
+      : []),
   ] as const;
+}
+
+/** The new account's rows and the statements that create it (without a session). */
+async function newAccount(scope: Scope, input: Registration, now: Date) {
+  const user = newUserRow(
+    {
+      email: input.email,
+      username: input.username ?? null,
+      usernameKey: usernameKey(input.username ?? null),
+      name: input.name ?? [input.first_name, input.last_name].filter(Boolean).join(" "),
+      firstName: input.first_name || null,
+      lastName: input.last_name || null,
+      // Hashed on every path, including the duplicate one, so timing says nothing.
+      passwordHash: hashPassword(input.password, scope.config.passwordHash),
+      pushToken: input.push_token ?? null,
+    },
+    now,
+  );
+  const prefs = input.preferences ?? {};
+  const statements = await accountStatements(scope, user, prefs, now);
   const switches = { email: prefs.email ?? true, push: prefs.push ?? true };
   return { user, switches, statements };
 }
@@ -83,47 +117,21 @@ async function newAccount({ db, config, meta }: Scope, input: Registration, now:
  * registration's; an address that is not yet proven gets the verification mail.
  */
 export async function passwordlessAccount(
-  { db, config, meta }: Scope,
+  scope: Scope,
   input: { email: string; name?: string | undefined; emailVerified: boolean },
   now: Date,
 ) {
-  const user: UserRow = {
-    id: crypto.randomUUID(),
-    legacyId: null,
-    email: input.email,
-    username: null,
-    usernameKey: null,
-    name: input.name ?? "",
-    firstName: null,
-    lastName: null,
-    passwordHash: `!passwordless:${randomToken(16)}`,
-    role: "user",
-    isActive: true,
-    emailVerifiedAt: input.emailVerified ? now : null,
-    pushToken: null,
-    createdAt: now,
-    updatedAt: now,
-    lastLoginAt: now,
-    deletedAt: null,
-  };
-  const statements = [
-    db
-      .insert(users)
-      .values({ ...user, legacyId: sql`(SELECT coalesce(max(legacy_id), 0) + 1 FROM users)` }),
-    db.insert(preferences).values({ user_id: user.id, updated_at: now }),
-    auditEntry(db, meta, { userId: user.id, action: "register", at: now }),
-    outboxEvent(
-      db,
-      meta,
-      "user.created",
-      { user_id: user.id, email: user.email, username: null, name: user.name },
-      now,
-      { legacyIdOf: user.id },
-    ),
-    ...(input.emailVerified
-      ? []
-      : await accountMail(db, config, meta, user, "email_verification", now)),
-  ];
+  const user = newUserRow(
+    {
+      email: input.email,
+      name: input.name ?? "",
+      passwordHash: `!passwordless:${randomToken(16)}`,
+      emailVerifiedAt: input.emailVerified ? now : null,
+      lastLoginAt: now,
+    },
+    now,
+  );
+  const statements = await accountStatements(scope, user, {}, now);
   return { account: { user, preferences: { email: true, push: true } }, statements };
 }
 

@@ -13,6 +13,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import puppeteer, { type Browser } from "puppeteer-core";
 import { type LocalServer, startServer } from "../../bench/local-server.ts";
@@ -75,6 +76,7 @@ after(async () => {
   await browser?.close();
   await server?.stop();
   await provider?.stop();
+  rmSync(STATE, { recursive: true, force: true });
 });
 
 const req = () => {

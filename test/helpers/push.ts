@@ -8,7 +8,7 @@ import { eq, or } from "drizzle-orm";
 import { vi } from "vitest";
 import { notificationStatus, outbox } from "../../src/db/schema";
 import worker from "../../src/dev/local";
-import { pushDeliveryJobSchema } from "../../src/events/contracts";
+import { pushDeliveryJobSchema } from "../../src/events/push-messages";
 import { call, type Envelope } from "./api";
 import { db, register, type TestUser } from "./users";
 
