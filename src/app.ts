@@ -14,6 +14,7 @@ import packageJson from "../package.json";
 import type { AppEnv } from "./app-env";
 import { accessCookie } from "./auth/browser-cookies";
 import { presentedService } from "./auth/callers";
+import { knownAccessClaims } from "./auth/jwt";
 import { legacyCaller } from "./auth/legacy-callers";
 import { type Config, getCheckedConfig } from "./config";
 import { getDb, sessionDb } from "./db/client";
@@ -115,7 +116,8 @@ function readsPrimary(c: Context<AppEnv>): boolean {
     /^Bearer (\S+)$/i.exec(c.req.header("Authorization") ?? "")?.[1] ?? accessCookie(c);
   if (!bearer) return false;
   try {
-    const { iat } = decodeJwt(bearer);
+    // A token this isolate has verified before (most requests) needs no decoding again.
+    const { iat } = knownAccessClaims(c.get("config"), bearer) ?? decodeJwt(bearer);
     return typeof iat !== "number" || Date.now() / 1000 - iat < NEW_SESSION_SECONDS;
   } catch {
     return false;

@@ -113,14 +113,20 @@ function rememberVerified(jwt: Config["jwt"], token: string, claims: AccessClaim
   cache.set(token, claims);
 }
 
+/** The claims of a token this isolate has verified and that has not expired yet, if any. */
+export function knownAccessClaims(config: Config, token: string): AccessClaims | undefined {
+  const known = verifiedTokens.get(config.jwt)?.get(token);
+  // jose's rule: a token is expired once now >= exp.
+  return known && Math.floor(Date.now() / 1000) < known.exp ? known : undefined;
+}
+
 /**
  * Verifies an access token and returns its claims, or throws ApiError `invalid_token` /
  * `token_expired`. Does not consult the revocation deny-list (see sessions.ts).
  */
 export async function verifyAccessToken(config: Config, token: string): Promise<AccessClaims> {
-  const known = verifiedTokens.get(config.jwt)?.get(token);
-  // jose's rule: a token is expired once now >= exp.
-  if (known && Math.floor(Date.now() / 1000) < known.exp) return known;
+  const known = knownAccessClaims(config, token);
+  if (known) return known;
   const claims = await verifyAccessTokenSignature(config, token);
   rememberVerified(config.jwt, token, claims);
   return claims;

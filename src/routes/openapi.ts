@@ -6,11 +6,13 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { ERROR_CODES, ERROR_STATUS, type ErrorCode, validationError } from "../errors";
+import { CachedTrieRouter } from "./route-cache";
 
 /** A router whose failed validations become the 400 `validation_failed` envelope. */
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
     strict: false,
+    router: new CachedTrieRouter(),
     defaultHook: (result) => {
       if (!result.success) throw validationError(result.error);
     },
