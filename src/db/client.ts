@@ -1,6 +1,6 @@
-import type { SQL } from "drizzle-orm";
+import { fillPlaceholders, type GetColumnData, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
+import { QueryBuilder, SQLiteAsyncDialect, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 export type Db = ReturnType<typeof createDb>;
 
 /**
@@ -69,4 +69,40 @@ const dialect = new SQLiteAsyncDialect();
 export function rawStatement(d1: D1Database, query: SQL): D1PreparedStatement {
   const { sql, params } = dialect.sqlToQuery(query);
   return d1.prepare(sql).bind(...params);
+}
+
+type Columns = Record<string, SQLiteColumn>;
+type Row<C extends Columns> = { [K in keyof C]: GetColumnData<C[K]> };
+
+/**
+ * A SELECT built once per isolate, for the hottest reads: drizzle's query builder writes the SQL
+ * (with `sql.placeholder`s for the values) when the module loads, and each request only binds
+ * its values and maps the row with the columns' own decoders (timestamps, booleans). Building a
+ * query with joins through drizzle costs more CPU per request than the read itself
+ * (bench/RESULTS.md, issue 14). `columns` is a flat selection: the row keeps its keys.
+ */
+export function prebuiltSelect<C extends Columns>(
+  columns: C,
+  build: (select: ReturnType<QueryBuilder["select"]>) => {
+    toSQL(): { sql: string; params: unknown[] };
+  },
+): (db: Db, values: Record<string, unknown>) => Promise<Row<C>[]> {
+  const { sql, params } = build(new QueryBuilder().select(columns)).toSQL();
+  const keys = Object.keys(columns);
+  const decoders = keys.map((key) => columns[key] as SQLiteColumn);
+  return async (db, values) => {
+    const rows = await db.$client
+      .prepare(sql)
+      .bind(...fillPlaceholders(params, values))
+      .raw();
+    return rows.map((row) => {
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < keys.length; i++) {
+        const value = row[i];
+        out[keys[i] as string] =
+          value === null ? null : (decoders[i] as SQLiteColumn).mapFromDriverValue(value);
+      }
+      return out as Row<C>;
+    });
+  };
 }

@@ -7,7 +7,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { RequestMeta } from "../app-env";
-import type { Db } from "../db/client";
+import { type Db, prebuiltSelect } from "../db/client";
 import { mfaFactors } from "../db/mfa-schema";
 import { type PreferencesRow, preferences, ROLES, type UserRow, users } from "../db/schema";
 import { ApiError } from "../errors";
@@ -37,7 +37,26 @@ export type UserWithPreferences = {
   preferences: Pick<PreferencesRow, "email" | "push">;
 };
 
-export function toUserObject({ user, preferences: prefs }: UserWithPreferences): UserObject {
+/** What a user object is built from: none of the password hash or the internal columns. */
+type UserObjectSource = {
+  user: Pick<
+    UserRow,
+    | "id"
+    | "email"
+    | "username"
+    | "name"
+    | "role"
+    | "isActive"
+    | "emailVerifiedAt"
+    | "pushToken"
+    | "createdAt"
+    | "updatedAt"
+    | "lastLoginAt"
+  >;
+  preferences: Pick<PreferencesRow, "email" | "push">;
+};
+
+export function toUserObject({ user, preferences: prefs }: UserObjectSource): UserObject {
   return {
     id: user.id,
     user_id: user.id,
@@ -74,6 +93,39 @@ export function selectUserWithPreferences(db: Db) {
     .select(userWithPreferencesColumns)
     .from(users)
     .innerJoin(preferences, eq(preferences.user_id, users.id));
+}
+
+/** Exactly the columns of a user object, built once (GET /users/me/ is the hottest read). */
+const ownUserObjectRow = prebuiltSelect(
+  {
+    id: users.id,
+    email: users.email,
+    username: users.username,
+    name: users.name,
+    role: users.role,
+    isActive: users.isActive,
+    emailVerifiedAt: users.emailVerifiedAt,
+    pushToken: users.pushToken,
+    createdAt: users.createdAt,
+    updatedAt: users.updatedAt,
+    lastLoginAt: users.lastLoginAt,
+    preferencesEmail: preferences.email,
+    preferencesPush: preferences.push,
+  },
+  (select) =>
+    select
+      .from(users)
+      .innerJoin(preferences, eq(preferences.user_id, users.id))
+      .where(and(eq(users.id, sql.placeholder("userId")), eq(users.isActive, true)))
+      .limit(1),
+);
+
+/** A user's own user object, if the account is still active (as `activeUser`). */
+export async function ownUserObject(db: Db, userId: string): Promise<UserObject> {
+  const [row] = await ownUserObjectRow(db, { userId });
+  if (!row) throw new ApiError("invalid_token", "User not found or inactive");
+  const { preferencesEmail, preferencesPush, ...user } = row;
+  return toUserObject({ user, preferences: { email: preferencesEmail, push: preferencesPush } });
 }
 
 /** The same, and whether the user has an active second factor (login's one lookup). */

@@ -7,7 +7,7 @@ import { passwordAttempts } from "../../rate-limit/attempts";
 import { changePassword as changeOwnPassword } from "../../users/password";
 import { deactivateOwnAccount, updateProfile } from "../../users/profile";
 import { registerUser } from "../../users/registration";
-import { activeUser, toUserObject } from "../../users/user-object";
+import { ownUserObject } from "../../users/user-object";
 import { userIdParam } from "../lookups/lookups.handlers";
 import { ok } from "../openapi";
 import { okList, pageMeta } from "../pagination";
@@ -26,8 +26,10 @@ export const register: RouteHandler<typeof routes.register, AppEnv> = async (c) 
 };
 
 export const getProfile: RouteHandler<typeof routes.profile.get, AppEnv> = async (c) => {
-  const self = await activeUser(c.get("db"), c.get("auth").userId);
-  return c.json(ok("Profile retrieved", toUserObject(self)), 200);
+  return c.json(
+    ok("Profile retrieved", await ownUserObject(c.get("db"), c.get("auth").userId)),
+    200,
+  );
 };
 
 export const putProfile: RouteHandler<typeof routes.profile.put, AppEnv> = async (c) => {
