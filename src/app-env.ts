@@ -64,7 +64,10 @@ interface AppVariables {
   cookieSession: boolean;
   /** Parsed once per isolate from the bindings (src/config.ts). */
   config: Config;
-  /** The drizzle instance over `DB`, built once per isolate. */
+  /**
+   * The request's drizzle instance over a D1 session (src/db/client.ts `sessionDb`): the primary
+   * for writes, a replica as fresh as the caller's bookmark for reads.
+   */
   db: Db;
   /** From `X-Correlation-ID` when it is well-formed, else generated; echoed and logged. */
   correlationId: string;
@@ -80,6 +83,8 @@ interface AppVariables {
   auth: AccessClaims;
   /** Set by `requireService` and `requireUserOrService`. */
   caller: Caller;
+  /** On a read behind `requireUserReading`: the route's KV value, read with the deny-list. */
+  prefetched: Promise<string | null>;
 }
 
 export interface AppEnv {

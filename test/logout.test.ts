@@ -139,10 +139,15 @@ describe("a revoked session's reads", () => {
   it("get 503, not the answer, when the deny-list cannot be read", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const user = await register();
-    for (const method of ["GET", "PATCH"]) {
+    for (const [method, path] of [
+      ["GET", "/users/me/"],
+      ["PATCH", "/users/me/"],
+      // Its deny-list entry comes with the cached preferences, in one KV read.
+      ["GET", "/users/preferences/"],
+    ] as const) {
       const res = await callWith(
         { KV: undefined },
-        request(method, "/users/me/", {
+        request(method, path, {
           token: user.access_token,
           body: method === "PATCH" ? { name: "Not written" } : undefined,
         }),

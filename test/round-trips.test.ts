@@ -64,7 +64,8 @@ describe("round trips per hot route (rate limits on)", () => {
     "GET /users/preferences/ (cached)": {
       d1: 0,
       d1Statements: 0,
-      kv: 2,
+      // The deny-list entry and the cached preferences in one bulk read.
+      kv: 1,
       do: 0,
       ratelimit: 1,
       queue: 0,
@@ -178,6 +179,24 @@ describe("round trips per hot route (rate limits on)", () => {
       expect(summary, `${route}\n${trace.list().join("\n")}\n${JSON.stringify(summary)}`).toEqual(
         expected[route as keyof typeof expected],
       );
+    }
+  });
+
+  // The benchmark's I/O twins (bench/endpoints.ts) must make exactly their read's round trips.
+  it("the I/O twins GET /_dev/io make the round trips of the reads they stand for", async () => {
+    const user = await register();
+    const bearer = { ...json, Authorization: `Bearer ${user.access_token}` };
+    const twins = [
+      ["/users/me/", "/_dev/io?kv=1&d1=1"],
+      ["/users/preferences/", "/_dev/io?kv=2"],
+    ] as const;
+    for (const [path, twin] of twins) {
+      await traced(request("GET", path, { headers: bearer })); // fills the preferences cache
+      const read = await traced(request("GET", path, { headers: bearer }));
+      const io = await traced(new Request(`http://localhost${twin}`, { headers: json }));
+      expect(read.status, path).toBe(200);
+      expect(io.status, twin).toBe(204);
+      expect(io.summary, `${twin}\n${io.trace.list().join("\n")}`).toEqual(read.summary);
     }
   });
 

@@ -3,10 +3,11 @@
  * audience, type, expiry) whose session is not on the revocation deny-list. Whether the account is
  * still active is checked by the handlers that load the user anyway, so this adds no D1 query.
  */
-import type { Context } from "hono";
+import type { Context, Next } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AccessClaims, AppEnv } from "../app-env";
 import { ApiError, errorResponse, toApiError } from "../errors";
+import { isRevokedSessionReading } from "../kv";
 import { errorDetail, log } from "../logging";
 import { isSessionDenied } from "../sessions/sessions";
 import { accessCookie, requireCsrf } from "./browser-cookies";
@@ -56,10 +57,14 @@ async function verifiedClaims(c: Context<AppEnv>): Promise<AccessClaims> {
 }
 
 /** Throws the 401 if the token's session is revoked, or 503 when the deny-list cannot be read. */
-async function checkNotRevoked(c: Context<AppEnv>, claims: AccessClaims): Promise<void> {
+async function checkNotRevoked(
+  c: Context<AppEnv>,
+  claims: AccessClaims,
+  isDenied = () => isSessionDenied(c.env.KV, claims.sid),
+): Promise<void> {
   let denied: boolean;
   try {
-    denied = await isSessionDenied(c.env.KV, claims.sid);
+    denied = await isDenied();
   } catch (err) {
     log("error", "deny_list_unavailable", {
       correlation_id: c.get("correlationId"),
@@ -94,13 +99,43 @@ const READS = new Set(["GET", "HEAD"]);
  * otherwise the answer is replaced by the 401 (or 503). The latency of an authenticated read is
  * then the longer of the two, not their sum. Writes wait for the check before they start.
  */
-export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
-  if (!READS.has(c.req.method) || c.get("auth")) {
-    await authenticateUser(c);
-    return next();
-  }
-  const claims = await verifiedClaims(c);
-  const revocation = checkNotRevoked(c, claims).then(
+export const requireUser = userRoute();
+
+/**
+ * `requireUser` for a read whose answer is in KV under `key` (the user's cached preferences): the
+ * deny-list entry and that key come back from one bulk KV read, and the handler finds the value
+ * in `prefetched` (unset on other methods: it reads KV itself there).
+ */
+export function requireUserReading(key: (claims: AccessClaims) => string) {
+  return userRoute(key);
+}
+
+function userRoute(alsoRead?: (claims: AccessClaims) => string) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    if (!READS.has(c.req.method) || c.get("auth")) {
+      await authenticateUser(c);
+      return next();
+    }
+    const claims = await verifiedClaims(c);
+    let isDenied: (() => Promise<boolean>) | undefined;
+    if (alsoRead) {
+      const read = isRevokedSessionReading(c.env.KV, claims.sid, alsoRead(claims));
+      const value = read.then((r) => r.value);
+      value.catch(() => undefined); // its failure is the deny-list's 503, answered below
+      c.set("prefetched", value);
+      isDenied = () => read.then((r) => r.revoked);
+    }
+    await readWhileChecking(c, claims, next, isDenied);
+  });
+}
+
+async function readWhileChecking(
+  c: Context<AppEnv>,
+  claims: AccessClaims,
+  next: Next,
+  isDenied?: () => Promise<boolean>,
+) {
+  const revocation = checkNotRevoked(c, claims, isDenied).then(
     () => null,
     (err: unknown) => err,
   );
@@ -118,4 +153,4 @@ export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
     // Nobody was authenticated after all (the request log must not name the user).
     c.set("auth", undefined as unknown as AccessClaims);
   }
-});
+}

@@ -7,17 +7,32 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { type PreferencesRow, preferences } from "../db/schema";
-import { deleteCachedPreferences, getCachedPreferences, putCachedPreferences } from "../kv";
+import {
+  deleteCachedPreferences,
+  getCachedPreferences,
+  kvKeys,
+  parseCachedPreferences,
+  putCachedPreferences,
+} from "../kv";
 import { errorDetail, log } from "../logging";
 import { type Preferences, toPreferencesObject } from "./preferences";
 
-/** A user's preferences: from KV, else from D1 (then cached). Null if the user has none. */
+/** The KV key of a user's cached preferences (for a read that fetches it with the deny-list). */
+export const preferencesCacheKey = (userId: string) => kvKeys.preferences(userId);
+
+/**
+ * A user's preferences: from KV, else from D1 (then cached). Null if the user has none.
+ * `prefetched` is the cache entry's text when the caller has read it already.
+ */
 export async function readPreferences(
   kv: KVNamespace,
   db: Db,
   userId: string,
+  prefetched?: Promise<string | null>,
 ): Promise<Preferences | null> {
-  const cached = await getCachedPreferences<Preferences>(kv, userId);
+  const cached = prefetched
+    ? parseCachedPreferences<Preferences>(await prefetched)
+    : await getCachedPreferences<Preferences>(kv, userId);
   if (cached) return cached;
   const [row] = await db.select().from(preferences).where(eq(preferences.user_id, userId)).limit(1);
   if (!row) return null;

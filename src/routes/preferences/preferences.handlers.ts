@@ -11,7 +11,8 @@ import type * as routes from "./preferences.routes";
 export const get: RouteHandler<typeof routes.get, AppEnv> = async (c) => {
   // A miss fills the shared cache, which the push pipeline reads too: from the primary, never from
   // a replica that may not have the latest change yet.
-  const value = await readPreferences(c.env.KV, getDb(c.env), c.get("auth").userId);
+  const { userId } = c.get("auth");
+  const value = await readPreferences(c.env.KV, getDb(c.env), userId, c.get("prefetched"));
   if (!value) throw new ApiError("invalid_token", "User not found or inactive");
   return c.json(ok("Preferences retrieved", value), 200);
 };

@@ -2,7 +2,8 @@
  * Route contracts for the caller's own notification preferences.
  */
 import { createRoute } from "@hono/zod-openapi";
-import { requireUser } from "../../auth/middleware";
+import { requireUser, requireUserReading } from "../../auth/middleware";
+import { preferencesCacheKey } from "../../preferences/cache";
 import { envelope, errorResponses, jsonContent, jsonRequest } from "../openapi";
 import { tags } from "../tags";
 import { PreferencesInputSchema, PreferencesSchema } from "./preferences.schemas";
@@ -16,9 +17,11 @@ export const get = createRoute({
   path: "/users/preferences",
   tags: tagged,
   summary: "My notification preferences",
-  description: "Served from the KV cache when present (no D1 query).",
+  description:
+    "Served from the KV cache when present (no D1 query), read together with the session's " +
+    "revocation check: one KV call.",
   security: bearer,
-  middleware: [requireUser] as const,
+  middleware: [requireUserReading((claims) => preferencesCacheKey(claims.userId))] as const,
   responses: {
     200: jsonContent(envelope(PreferencesSchema), "Preferences"),
     ...errorResponses("authentication_required", "invalid_token"),
