@@ -32,9 +32,17 @@ export interface Rule {
   windowMs: number;
 }
 
+/** How many requests a key's window holds now, and when the oldest of them was counted. */
+interface Window {
+  used: number;
+  oldest: number | null;
+}
+
 export class RateLimiter extends DurableObject<Env> {
   /** Whether the log table exists (it goes with `deleteAll`, and comes back on the next use). */
   private tableReady = false;
+  /** When the alarm is set for, as far as this instance knows (undefined: not asked yet). */
+  private alarmAt: number | null | undefined;
 
   /** Liveness probe used by /health: proves the namespace is bound and an instance answers. */
   async ping(): Promise<"pong"> {
@@ -56,7 +64,8 @@ export class RateLimiter extends DurableObject<Env> {
     // No await before the inserts: a Durable Object runs one such step at a time, so check and
     // count cannot interleave with another request's.
     this.ensureTable(rules);
-    const states = rules.map((rule) => this.state(rule, now));
+    const windows = rules.map((rule) => this.window(rule, now));
+    const states = rules.map((rule, i) => this.state(rule, now, windows[i] as Window));
     if (states.some((state) => !state.allowed)) return states;
     for (const rule of rules) {
       this.ctx.storage.sql.exec(
@@ -66,8 +75,13 @@ export class RateLimiter extends DurableObject<Env> {
         now + rule.windowMs,
       );
     }
-    const counted = rules.map((rule) => this.state(rule, now, true));
-    await this.scheduleCleanUp();
+    // Each window now holds one more, counted at `now`: no need to read it back.
+    const counted = rules.map((rule, i) => {
+      const { used, oldest } = windows[i] as Window;
+      const after = { used: used + 1, oldest: Math.min(oldest ?? now, now) };
+      return this.state(rule, now, after, true);
+    });
+    await this.scheduleCleanUp(Math.max(...rules.map((rule) => now + rule.windowMs)));
     return counted;
   }
 
@@ -106,18 +120,22 @@ export class RateLimiter extends DurableObject<Env> {
     await this.forget();
   }
 
-  /** Sets the alarm for when the last count leaves its window. */
-  private async scheduleCleanUp(): Promise<void> {
-    const { last } = this.ctx.storage.sql
-      .exec<{ last: number | null }>("SELECT max(expires) AS last FROM counts")
-      .one();
-    if (last !== null) await this.ctx.storage.setAlarm(last);
+  /**
+   * Moves the alarm to `last`, when the counts just taken leave their windows, unless it is set
+   * for later already (a longer window counted before): it stays at the last expiry of all.
+   */
+  private async scheduleCleanUp(last: number): Promise<void> {
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt !== null && this.alarmAt >= last) return;
+    await this.ctx.storage.setAlarm(last);
+    this.alarmAt = last;
   }
 
   private async forget() {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.tableReady = false;
+    this.alarmAt = null;
   }
 
   private tableExists(name: string): boolean {
@@ -149,8 +167,8 @@ export class RateLimiter extends DurableObject<Env> {
     this.tableReady = true;
   }
 
-  private state(rule: Rule, now: number, counted = false): LimitState {
-    const { key, limit, windowMs } = rule;
+  /** Drops what has left the key's window, and says what the window holds. */
+  private window({ key, windowMs }: Rule, now: number): Window {
     const sql = this.ctx.storage.sql;
     sql.exec("DELETE FROM counts WHERE key = ? AND at <= ?", key, now - windowMs);
     const row = sql
@@ -159,11 +177,16 @@ export class RateLimiter extends DurableObject<Env> {
         key,
       )
       .one();
-    const used = row.n;
+    return { used: row.n, oldest: row.oldest };
+  }
+
+  private state(rule: Rule, now: number, { used, oldest }: Window, counted = false): LimitState {
+    const { key, limit, windowMs } = rule;
+    const sql = this.ctx.storage.sql;
     const full = used >= limit;
     const resetSeconds = Math.max(
       0,
-      Math.ceil(((row.oldest ?? now - windowMs) + windowMs - now) / 1000),
+      Math.ceil(((oldest ?? now - windowMs) + windowMs - now) / 1000),
     );
     let retryAfterSeconds = 0;
     if (full && !counted) {
