@@ -37,6 +37,12 @@ const USERS = 60;
 /** Login cycles through these few accounts, as returning users do. */
 const LOGIN_ACCOUNTS = 5;
 const CHART = "bench/endpoints.svg";
+/**
+ * The I/O twins (test/round-trips.test.ts checks they match): a profile read is one KV read (the
+ * deny-list) and one D1 statement at once; a cached preferences read one bulk KV read of two keys.
+ */
+const PROFILE_TWIN = "/_dev/io?kv=1&d1=1";
+const PREFERENCES_TWIN = "/_dev/io?kv=2";
 
 const given = process.env.BENCH_URL?.replace(/\/+$/, "");
 
@@ -92,6 +98,8 @@ interface Scenario {
   path: string;
   /** The status every answer should have; anything else is flagged in the table. */
   expect: number;
+  /** The path of this read's I/O twin: its round trips (GET /_dev/io) and none of its work. */
+  twin?: string;
   /** Builds the next request (unique email, a token from the pool …); static when absent. */
   next?: (context: Record<string, unknown>) => { headers?: Record<string, string>; body?: string };
   onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;
@@ -218,6 +226,13 @@ function scenarios(sessions: Session[], runId: string): Scenario[] {
       path: "/api/v1/users/me/",
       expect: 200,
       next: bearer,
+      twin: PROFILE_TWIN,
+    },
+    {
+      name: "profile's round trips alone (GET /_dev/io?kv=1&d1=1)",
+      method: "GET",
+      path: PROFILE_TWIN,
+      expect: 204,
     },
     {
       name: "preferences, cache hit (GET /api/v1/users/preferences/)",
@@ -225,6 +240,13 @@ function scenarios(sessions: Session[], runId: string): Scenario[] {
       path: "/api/v1/users/preferences/",
       expect: 200,
       next: bearer,
+      twin: PREFERENCES_TWIN,
+    },
+    {
+      name: "preferences' round trips alone (GET /_dev/io?kv=2)",
+      method: "GET",
+      path: PREFERENCES_TWIN,
+      expect: 204,
     },
     {
       name: "refresh (POST /api/v1/auth/refresh/)",
@@ -343,6 +365,41 @@ async function measureAll(base: string): Promise<Row[]> {
   return rows;
 }
 
+/**
+ * Each read beside its I/O twin, on one server: the twin makes the read's round trips and nothing
+ * else, so the read's CPU above its twin is the Worker's own work (the decoding of D1's answer
+ * included), and the twin's above the baseline is what this runtime spends on those round trips —
+ * here D1 and KV are simulated inside the Worker's own workerd process; on Cloudflare they are
+ * other machines.
+ */
+function twinComparisons(configRows: Row[]) {
+  const base = configRows.find((r) => r.scenario.path === "/_dev/noop");
+  return configRows.flatMap((row) => {
+    const twin = configRows.find((r) => r.scenario.path === row.scenario.twin);
+    if (!base || !twin) return [];
+    const above = (a: Measure, b: Measure) =>
+      a.cpuMs === null || b.cpuMs === null ? null : a.cpuMs - b.cpuMs;
+    const m = {
+      name: row.scenario.name,
+      twin: twin.scenario.path,
+      readRatio: row.loaded.rps / base.loaded.rps,
+      twinRatio: twin.loaded.rps / base.loaded.rps,
+      ofTwin: row.loaded.rps / twin.loaded.rps,
+      p99OfTwin: row.loaded.p99 / Math.max(1, twin.loaded.p99),
+      ioCpu: above(twin.loaded, base.loaded),
+      ownCpu: above(row.loaded, twin.loaded),
+    };
+    const fmt = (n: number | null) => (n === null ? "n/a" : `${n >= 0 ? "+" : ""}${n.toFixed(2)}`);
+    return [
+      {
+        ...m,
+        line: `${m.name} beside ${m.twin}: ${m.readRatio.toFixed(3)} of the baseline, its round trips alone ${m.twinRatio.toFixed(3)}; ${m.ofTwin.toFixed(3)} of its twin; CPU ms: round trips ${fmt(m.ioCpu)}, the Worker's own work ${fmt(m.ownCpu)}`,
+        cells: `${m.readRatio.toFixed(3)} | ${m.twinRatio.toFixed(3)} | **${m.ofTwin.toFixed(3)}** | ${m.p99OfTwin.toFixed(1)}× | ${fmt(m.ioCpu)} | **${fmt(m.ownCpu)}**`,
+      },
+    ];
+  });
+}
+
 const results = new Map<ConfigName | "given", Row[]>();
 const started = performance.now();
 if (given) {
@@ -389,6 +446,7 @@ if (only) {
         `${scenario.name}: ${Math.round(loaded.rps)} requests/s (${(loaded.rps / base).toFixed(3)} of the baseline), p50 ${loaded.p50} ms, p99 ${loaded.p99} ms, Worker CPU ${loaded.cpuMs?.toFixed(3) ?? "n/a"} ms/request; alone p50 ${solo.p50} ms, mean ${solo.mean.toFixed(2)} ms`,
       );
     }
+    for (const twin of twinComparisons(configRows)) console.log(twin.line);
   }
   process.exit(0);
 }
@@ -467,6 +525,15 @@ const configLabel = (c: ConfigName | "given") =>
 const compareHeader = `| scenario | ${configNames.map((c) => `${configLabel(c)}: req/s | ratio | p99 ms (× baseline) | CPU ms (+ above baseline)`).join(" | ")} |
 |---|${configNames.map(() => "---|---|---|---").join("|")}|`;
 
+const twinTable = `| read | configuration | read / baseline | twin / baseline | read / twin | p99 × twin's | round trips: CPU ms above baseline | Worker's own: CPU ms above twin |
+|---|---|---|---|---|---|---|---|
+${configNames
+  .flatMap((config) =>
+    twinComparisons(results.get(config) ?? []).map(
+      (t) => `| ${t.name} | ${configLabel(config)} | ${t.cells} |`,
+    ),
+  )
+  .join("\n")}`;
 const section = `## HTTP endpoints
 
 ${machine()}; \`npm run bench\` (bench/endpoints.ts), ${seconds} s in all: autocannon against
@@ -493,6 +560,20 @@ ${compareTable}
 "ratio" is throughput over the baseline's (GET /_dev/noop) on the same server; "p99 × baseline"
 is the scenario's p99 over the baseline's; "CPU ms" is the server's workerd CPU per request (from
 /proc, local D1 and KV work included) and, in brackets, how much above the baseline's.
+
+### Each read beside its round trips alone (${CONNECTIONS} connections)
+
+${twinTable}
+
+An I/O twin (GET /_dev/io, DEV_TOOLS only) is the baseline plus exactly a read's round trips —
+for the profile one KV read and one D1 statement at once, for cached preferences one bulk KV read
+of two keys (test/round-trips.test.ts checks each twin makes the same calls as its read) — and
+none of its work. "read / baseline" is the issue's measure; "twin / baseline" is the most any
+implementation of that read could reach on this server, because locally D1 and KV are simulated
+inside the Worker's own workerd process (their CPU is counted with the Worker's, and they share
+its thread); "read / twin" is how close the read comes to that bound. "CPU above baseline" of the
+twin is what those round trips cost this runtime; "Worker's own" is the read's CPU above its twin:
+the Worker's work (routing, authentication, building and decoding the query, the answer).
 
 The tables below are of ${configLabel(primary)}.
 

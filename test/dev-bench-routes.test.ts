@@ -30,6 +30,26 @@ describe("benchmark baseline GET /_dev/noop (DEV_TOOLS)", () => {
   });
 });
 
+describe("benchmark I/O twin GET /_dev/io (DEV_TOOLS)", () => {
+  it("answers 204 after its reads, and validates how many", async () => {
+    for (const query of ["", "?kv=1", "?kv=2&d1=1", "?d1=3"]) {
+      const res = await call("GET", `http://localhost/_dev/io${query}`);
+      expect(res.status, `${query} ${res.text}`).toBe(204);
+    }
+    for (const query of ["?kv=9", "?d1=-1", "?kv=one"]) {
+      expectError(await call("GET", `http://localhost/_dev/io${query}`), 400, "validation_failed");
+    }
+  });
+
+  it("does not exist when DEV_TOOLS is off", async () => {
+    expectError(
+      await callWith(off, new Request("http://localhost/_dev/io?kv=1")),
+      404,
+      "not_found",
+    );
+  });
+});
+
 describe("benchmark hash POST /_dev/hash (DEV_TOOLS)", () => {
   it("hashes the posted password once with the configured parameters and answers 204 without the hash", async () => {
     const hash = vi.spyOn(argon2id, "hash");

@@ -23,7 +23,7 @@ import { emailField } from "../routes/users/users.schemas";
 import { devToolsOn } from "./enabled";
 import { mailboxPage, messagePage } from "./mailbox-page";
 import { PASSKEY_PAGE, PASSKEY_SCRIPT } from "./passkey-page";
-import { listDevMailbox, listDevPushDeliveries } from "./store";
+import { listDevMailbox, listDevPushDeliveries, readAbsentKeys } from "./store";
 
 const MAILBOX_LIMIT = 50;
 
@@ -179,6 +179,31 @@ const noop = createRoute({
   },
 });
 
+const ioTwin = createRoute({
+  method: "get",
+  path: "/_dev/io",
+  tags: tags("Dev tools"),
+  summary: "Local only (DEV_TOOLS): a hot route's round trips and nothing else",
+  description:
+    "The baseline (GET /_dev/noop) plus the I/O of a hot route, with none of its work: `kv` " +
+    "keys that do not exist, in one KV read (a bulk read when more than one), and `d1` " +
+    "statements `SELECT 1` on the request's D1 session, all at once. `npm run bench` compares " +
+    "each read with its twin, so what the local runtime spends simulating D1 and KV in the " +
+    "Worker's process is told apart from the Worker's own work. Absent (404) unless DEV_TOOLS " +
+    "is on.",
+  middleware: [devToolsOnly] as const,
+  request: {
+    query: z.object({
+      kv: z.coerce.number().int().min(0).max(8).default(0),
+      d1: z.coerce.number().int().min(0).max(8).default(0),
+    }),
+  },
+  responses: {
+    204: { description: "The round trips made" },
+    ...errorResponses("validation_failed", "not_found"),
+  },
+});
+
 const hash = createRoute({
   method: "post",
   path: "/_dev/hash",
@@ -272,6 +297,15 @@ export const devRouter = createRouter()
     );
   })
   .openapi(noop, (c) => c.body(null, 204))
+  .openapi(ioTwin, async (c) => {
+    const { kv, d1 } = c.req.valid("query");
+    const session = c.get("db").$client;
+    await Promise.all([
+      kv > 0 ? readAbsentKeys(c.env.KV, kv) : null,
+      ...Array.from({ length: d1 }, () => session.prepare("SELECT 1").raw()),
+    ]);
+    return c.body(null, 204);
+  })
   .openapi(hash, (c) => {
     hashPassword(c.req.valid("json").password, c.get("config").passwordHash);
     return c.body(null, 204);

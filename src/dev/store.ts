@@ -18,7 +18,18 @@ const devKeys = {
   mailboxPrefix: (email: string) => `dev-mailbox:${email}:`,
   mailboxMessage: (email: string, occurredAt: string, eventId: string) =>
     `dev-mailbox:${email}:${newestFirst(occurredAt)}:${eventId}`,
+  /** Never written: what the benchmarks' I/O twins read (GET /_dev/noop?kv=). */
+  benchAbsent: (n: number) => `dev-bench-absent:${n}`,
 } as const;
+
+/**
+ * The KV read a hot route makes, with nothing around it: one key read alone (`keys` 1) or several
+ * in one bulk read, as a route reading its deny-list entry and a cached value does.
+ */
+export async function readAbsentKeys(kv: KVNamespace, keys: number): Promise<void> {
+  if (keys === 1) await kv.get(devKeys.benchAbsent(1));
+  else await kv.get(Array.from({ length: keys }, (_, i) => devKeys.benchAbsent(i + 1)));
+}
 
 async function putDevRecord(kv: KVNamespace, key: string, value: unknown): Promise<void> {
   await kv.put(key, JSON.stringify(value), { expirationTtl: DEV_RECORD_TTL_SECONDS });
