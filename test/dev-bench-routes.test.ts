@@ -32,11 +32,11 @@ describe("benchmark baseline GET /_dev/noop (DEV_TOOLS)", () => {
 
 describe("benchmark I/O twin GET /_dev/io (DEV_TOOLS)", () => {
   it("answers 204 after its reads, and validates how many", async () => {
-    for (const query of ["", "?kv=1", "?kv=2&d1=1", "?d1=3"]) {
+    for (const query of ["", "?kv=1", "?kv=2&d1=1", "?kv=2&hits=1", "?kv=1&hits=1", "?d1=3"]) {
       const res = await call("GET", `http://localhost/_dev/io${query}`);
       expect(res.status, `${query} ${res.text}`).toBe(204);
     }
-    for (const query of ["?kv=9", "?d1=-1", "?kv=one"]) {
+    for (const query of ["?kv=9", "?d1=-1", "?kv=one", "?kv=1&hits=2"]) {
       expectError(await call("GET", `http://localhost/_dev/io${query}`), 400, "validation_failed");
     }
   });

@@ -188,11 +188,12 @@ describe("round trips per hot route (rate limits on)", () => {
     const bearer = { ...json, Authorization: `Bearer ${user.access_token}` };
     const twins = [
       ["/users/me/", "/_dev/io?kv=1&d1=1"],
-      ["/users/preferences/", "/_dev/io?kv=2"],
+      ["/users/preferences/", "/_dev/io?kv=2&hits=1"],
     ] as const;
     for (const [path, twin] of twins) {
       await traced(request("GET", path, { headers: bearer })); // fills the preferences cache
       const read = await traced(request("GET", path, { headers: bearer }));
+      await traced(new Request(`http://localhost${twin}`, { headers: json })); // writes its hit
       const io = await traced(new Request(`http://localhost${twin}`, { headers: json }));
       expect(read.status, path).toBe(200);
       expect(io.status, twin).toBe(204);

@@ -23,7 +23,7 @@ import { emailField } from "../routes/users/users.schemas";
 import { devToolsOn } from "./enabled";
 import { mailboxPage, messagePage } from "./mailbox-page";
 import { PASSKEY_PAGE, PASSKEY_SCRIPT } from "./passkey-page";
-import { listDevMailbox, listDevPushDeliveries, readAbsentKeys } from "./store";
+import { listDevMailbox, listDevPushDeliveries, readBenchKeys } from "./store";
 
 const MAILBOX_LIMIT = 50;
 
@@ -186,17 +186,21 @@ const ioTwin = createRoute({
   summary: "Local only (DEV_TOOLS): a hot route's round trips and nothing else",
   description:
     "The baseline (GET /_dev/noop) plus the I/O of a hot route, with none of its work: `kv` " +
-    "keys that do not exist, in one KV read (a bulk read when more than one), and `d1` " +
+    "keys in one KV read (a bulk read when more than one), of which the first `hits` exist " +
+    "(written on first use, the size of a cached preferences entry), and `d1` " +
     "statements `SELECT 1` on the request's D1 session, all at once. `npm run bench` compares " +
     "each read with its twin, so what the local runtime spends simulating D1 and KV in the " +
     "Worker's process is told apart from the Worker's own work. Absent (404) unless DEV_TOOLS " +
     "is on.",
   middleware: [devToolsOnly] as const,
   request: {
-    query: z.object({
-      kv: z.coerce.number().int().min(0).max(8).default(0),
-      d1: z.coerce.number().int().min(0).max(8).default(0),
-    }),
+    query: z
+      .object({
+        kv: z.coerce.number().int().min(0).max(8).default(0),
+        hits: z.coerce.number().int().min(0).max(8).default(0),
+        d1: z.coerce.number().int().min(0).max(8).default(0),
+      })
+      .refine((q) => q.hits <= q.kv, { path: ["hits"], message: "At most kv." }),
   },
   responses: {
     204: { description: "The round trips made" },
@@ -298,10 +302,10 @@ export const devRouter = createRouter()
   })
   .openapi(noop, (c) => c.body(null, 204))
   .openapi(ioTwin, async (c) => {
-    const { kv, d1 } = c.req.valid("query");
+    const { kv, hits, d1 } = c.req.valid("query");
     const session = c.get("db").$client;
     await Promise.all([
-      kv > 0 ? readAbsentKeys(c.env.KV, kv) : null,
+      kv > 0 ? readBenchKeys(c.env.KV, kv, hits) : null,
       ...Array.from({ length: d1 }, () => session.prepare("SELECT 1").raw()),
     ]);
     return c.body(null, 204);

@@ -18,17 +18,32 @@ const devKeys = {
   mailboxPrefix: (email: string) => `dev-mailbox:${email}:`,
   mailboxMessage: (email: string, occurredAt: string, eventId: string) =>
     `dev-mailbox:${email}:${newestFirst(occurredAt)}:${eventId}`,
-  /** Never written: what the benchmarks' I/O twins read (GET /_dev/noop?kv=). */
+  /** What the benchmarks' I/O twins read (GET /_dev/io): absent keys, and present ones. */
   benchAbsent: (n: number) => `dev-bench-absent:${n}`,
+  benchPresent: (n: number) => `dev-bench-present:${n}`,
 } as const;
 
+/** As large as a cached preferences entry, so a present key costs what a cache hit does. */
+const BENCH_VALUE = JSON.stringify({
+  user_id: "00000000-0000-4000-8000-000000000000",
+  email: true,
+  push: true,
+  updated_at: new Date(0).toISOString(),
+});
+
 /**
- * The KV read a hot route makes, with nothing around it: one key read alone (`keys` 1) or several
- * in one bulk read, as a route reading its deny-list entry and a cached value does.
+ * The KV read of a hot route, with nothing around it: `keys` keys, of which the first `present`
+ * exist (written first if they do not), read alone (one key) or in one bulk read — as a route
+ * reading its deny-list entry (absent) and a cached value (present) does.
  */
-export async function readAbsentKeys(kv: KVNamespace, keys: number): Promise<void> {
-  if (keys === 1) await kv.get(devKeys.benchAbsent(1));
-  else await kv.get(Array.from({ length: keys }, (_, i) => devKeys.benchAbsent(i + 1)));
+export async function readBenchKeys(kv: KVNamespace, keys: number, present: number): Promise<void> {
+  const names = Array.from({ length: keys }, (_, i) =>
+    i < present ? devKeys.benchPresent(i + 1) : devKeys.benchAbsent(i + 1),
+  );
+  const values =
+    names.length === 1 ? [await kv.get(names[0] as string)] : [...(await kv.get(names)).values()];
+  const missing = names.slice(0, present).filter((_, i) => values[i] === null);
+  await Promise.all(missing.map((name) => putDevRecord(kv, name, JSON.parse(BENCH_VALUE))));
 }
 
 async function putDevRecord(kv: KVNamespace, key: string, value: unknown): Promise<void> {
