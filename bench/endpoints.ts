@@ -6,8 +6,10 @@
  *
  * Scenarios: a baseline that does no work (GET /_dev/noop), health, register, login, refresh, GET
  * profile, GET preferences (a KV cache hit), create a push token, and one Argon2id hash alone
- * (POST /_dev/hash) — the cost login is bounded by. Each runs twice: under load (20 connections)
- * for throughput, and one request at a time for the latency a single client sees; the hash's own
+ * (POST /_dev/hash) — the cost login is bounded by; and beside profile and preferences their I/O
+ * twins (GET /_dev/io: the read's round trips alone). Each runs under load (20 connections) for
+ * throughput — the fast ones in slices taken in turns so the machine's drift falls on all alike,
+ * the CPU-bound ones (register, login, the hash) in one run each — and then one request at a time for the latency a single client sees; the hash's own
  * cost and login's overhead above it come from the latter.
  *
  * Configurations (BENCH_CONFIGS, default all three, in this order):
@@ -33,7 +35,9 @@ const WARM_UP = 1;
 const CONNECTIONS = 20;
 const PASSWORD = "violet-Harbor-42";
 /** Registered before the scenarios: their tokens serve profile, preferences, push and refresh. */
-const USERS = 60;
+const USERS = 200;
+/** The throughput runs are cut into this many slices, taken in turns across the scenarios. */
+const SLICES = Number(process.env.BENCH_SLICES ?? 5);
 /** Login cycles through these few accounts, as returning users do. */
 const LOGIN_ACCOUNTS = 5;
 const CHART = "bench/endpoints.svg";
@@ -101,6 +105,11 @@ interface Scenario {
   expect: number;
   /** The path of this read's I/O twin: its round trips (GET /_dev/io) and none of its work. */
   twin?: string;
+  /**
+   * CPU-bound (an Argon2id hash per request): measured in one run, not in slices — with answers
+   * taking most of a second under load, a short slice would end with much of its work in flight.
+   */
+  whole?: boolean;
   /** Builds the next request (unique email, a token from the pool …); static when absent. */
   next?: (context: Record<string, unknown>) => { headers?: Record<string, string>; body?: string };
   onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;
@@ -213,7 +222,7 @@ function scenarios(sessions: Session[], runId: string): Scenario[] {
   // Refresh tokens are single use: a pool of live ones, each taken by one request and replaced by
   // the token its answer carries. (autocannon clears a connection's `context` before every request
   // when a scenario has one request, so the chain cannot live there.) A run stops with up to
-  // `connections` requests in flight, whose new tokens are never read: USERS covers every run.
+  // `connections` requests in flight, whose new tokens are never read: USERS covers every slice.
   const refreshTokens = sessions.map((s) => s.refresh);
   let registered = 0;
   let pushed = 0;
@@ -264,6 +273,7 @@ function scenarios(sessions: Session[], runId: string): Scenario[] {
     },
     {
       name: "login (POST /api/v1/auth/login/)",
+      whole: true,
       method: "POST",
       path: "/api/v1/auth/login/",
       expect: 200,
@@ -276,6 +286,7 @@ function scenarios(sessions: Session[], runId: string): Scenario[] {
     },
     {
       name: "Argon2id hash alone (POST /_dev/hash)",
+      whole: true,
       method: "POST",
       path: "/_dev/hash",
       expect: 204,
@@ -293,6 +304,7 @@ function scenarios(sessions: Session[], runId: string): Scenario[] {
     },
     {
       name: "register (POST /api/v1/users/)",
+      whole: true,
       method: "POST",
       path: "/api/v1/users/",
       expect: 201,
@@ -310,8 +322,6 @@ interface Row {
   scenario: Scenario;
   loaded: Measure;
   solo: Measure;
-  /** The baseline's throughput in its first and its last run (the faster one is `loaded`). */
-  baselineRuns?: number[];
 }
 
 /** Registers the users, warms the caches, and measures every chosen scenario on `base`. */
@@ -355,29 +365,59 @@ async function measureAll(base: string): Promise<Row[]> {
   const chosen = scenarios(sessions, runId).filter(
     (s) => !only || s.path === "/_dev/noop" || only.some((word) => s.name.includes(word)),
   );
+  for (const scenario of chosen) await run(base, scenario, WARM_UP, CONNECTIONS);
+  // Throughput in slices taken in turns (every other round reversed): this machine drifts by a
+  // quarter from one minute to the next, and a scenario measured in one block would carry its
+  // minute's drift into every ratio. Interleaved, the drift falls on all of them alike.
+  const sliced = chosen.filter((scenario) => !scenario.whole);
+  const slices = new Map<Scenario, Measure[]>(chosen.map((scenario) => [scenario, []]));
+  for (let round = 0; round < SLICES; round++) {
+    process.stdout.write(`round ${round + 1} of ${SLICES} … `);
+    for (const scenario of round % 2 === 0 ? sliced : [...sliced].reverse()) {
+      slices.get(scenario)?.push(await run(base, scenario, DURATION / SLICES, CONNECTIONS));
+    }
+  }
+  console.log();
+  // The CPU-bound ones in one run each, login and the bare hash back to back.
+  for (const scenario of chosen.filter((s) => s.whole)) {
+    slices.get(scenario)?.push(await run(base, scenario, DURATION, CONNECTIONS));
+  }
   for (const scenario of chosen) {
-    process.stdout.write(`${scenario.name} … `);
-    await run(base, scenario, WARM_UP, CONNECTIONS);
-    const loaded = await run(base, scenario, DURATION, CONNECTIONS);
+    const loaded = combine(slices.get(scenario) ?? [], DURATION);
     const solo = await run(base, scenario, SOLO_DURATION, 1);
     rows.push({ scenario, loaded, solo });
     console.log(
-      `${Math.round(loaded.rps)} requests/s, p50 ${loaded.p50} ms, p99 ${loaded.p99} ms; alone p50 ${solo.p50} ms`,
+      `${scenario.name}: ${Math.round(loaded.rps)} requests/s, p50 ${loaded.p50.toFixed(1)} ms, p99 ${loaded.p99.toFixed(1)} ms; alone p50 ${solo.p50} ms`,
     );
   }
-  // The baseline again, last: a first run slowed by what the setup left running (the local
-  // consumers, a cold isolate) would flatter every ratio. The faster of its two runs is the one
-  // compared with.
-  const baseline = rows.find((r) => r.scenario.path === "/_dev/noop");
-  if (baseline && rows.length > 1) {
-    process.stdout.write(`${baseline.scenario.name}, again … `);
-    const loaded = await run(base, baseline.scenario, DURATION, CONNECTIONS);
-    const solo = await run(base, baseline.scenario, SOLO_DURATION, 1);
-    console.log(`${Math.round(loaded.rps)} requests/s`);
-    baseline.baselineRuns = [baseline.loaded.rps, loaded.rps];
-    if (loaded.rps > baseline.loaded.rps) Object.assign(baseline, { loaded, solo });
-  }
   return rows;
+}
+
+/**
+ * One measure of a scenario's slices: answers, errors and CPU summed, latencies the slices'
+ * percentiles averaged by their answers (autocannon gives percentiles, not its histogram).
+ */
+function combine(slices: Measure[], duration: number): Measure {
+  const total = slices.reduce((sum, m) => sum + m.total, 0);
+  const weighted = (pick: (m: Measure) => number) =>
+    slices.reduce((sum, m) => sum + pick(m) * m.total, 0) / Math.max(1, total);
+  const sum = (pick: (m: Measure) => number) => slices.reduce((all, m) => all + pick(m), 0);
+  const answers: Record<string, number> = {};
+  for (const m of slices) {
+    for (const [code, n] of Object.entries(m.answers)) answers[code] = (answers[code] ?? 0) + n;
+  }
+  return {
+    rps: total / duration,
+    p50: weighted((m) => m.p50),
+    p99: weighted((m) => m.p99),
+    mean: weighted((m) => m.mean),
+    total,
+    answers,
+    unexpected: sum((m) => m.unexpected),
+    errors: sum((m) => m.errors),
+    timeouts: sum((m) => m.timeouts),
+    cpuMs: slices.every((m) => m.cpuMs !== null) ? weighted((m) => m.cpuMs ?? 0) : null,
+  };
 }
 
 /**
@@ -404,7 +444,8 @@ function twinComparisons(configRows: Row[]) {
       ioCpu: above(twin.loaded, base.loaded),
       ownCpu: above(row.loaded, twin.loaded),
     };
-    const fmt = (n: number | null) => (n === null ? "n/a" : `${n >= 0 ? "+" : ""}${n.toFixed(2)}`);
+    const fmt = (n: number | null) =>
+      n === null ? "n/a" : `${n >= 0 ? "+" : "−"}${Math.abs(n).toFixed(2)}`;
     return [
       {
         ...m,
@@ -529,8 +570,8 @@ const compareTable = rows
       const cpuAbove =
         row.loaded.cpuMs === null || base.loaded.cpuMs === null
           ? "n/a"
-          : (row.loaded.cpuMs - base.loaded.cpuMs).toFixed(2);
-      return `${Math.round(row.loaded.rps)} | ${(row.loaded.rps / base.loaded.rps).toFixed(3)} | ${ms(row.loaded.p99)} (${(row.loaded.p99 / Math.max(1, base.loaded.p99)).toFixed(1)}×) | ${cpu(row.loaded)} (+${cpuAbove})`;
+          : `${row.loaded.cpuMs >= base.loaded.cpuMs ? "+" : "−"}${Math.abs(row.loaded.cpuMs - base.loaded.cpuMs).toFixed(2)}`;
+      return `${Math.round(row.loaded.rps)} | ${(row.loaded.rps / base.loaded.rps).toFixed(3)} | ${ms(row.loaded.p99)} (${(row.loaded.p99 / Math.max(1, base.loaded.p99)).toFixed(1)}×) | ${cpu(row.loaded)} (${cpuAbove})`;
     });
     return `| ${scenario.name} | ${cells.join(" | ")} |`;
   })
@@ -572,15 +613,6 @@ not a forecast for Cloudflare; ratios are to the baseline of the same server in 
 ${compareHeader}
 ${compareTable}
 
-The baseline runs first and again after the last scenario, and the faster of its two runs is
-the one every ratio compares with (${configNames
-  .map(
-    (c) =>
-      `${configLabel(c)}: ${(results.get(c)?.find((r) => r.baselineRuns)?.baselineRuns ?? [])
-        .map((rps) => Math.round(rps))
-        .join(" then ")} requests/s`,
-  )
-  .join("; ")}).
 "ratio" is throughput over the baseline's (GET /_dev/noop) on the same server; "p99 × baseline"
 is the scenario's p99 over the baseline's; "CPU ms" is the server's workerd CPU per request (from
 /proc, local D1 and KV work included) and, in brackets, how much above the baseline's.
@@ -601,8 +633,13 @@ the Worker's work (routing, authentication, building and decoding the query, the
 
 The tables below are of ${configLabel(primary)}.
 
-Each scenario: a ${WARM_UP} s warm-up, then ${DURATION} s with ${CONNECTIONS} connections (throughput), then ${SOLO_DURATION} s with
-one connection (the latency a single client sees). Before them, ${USERS} users are registered; their
+Each scenario: a ${WARM_UP} s warm-up, then ${DURATION} s with ${CONNECTIONS} connections (throughput), then ${SOLO_DURATION} s with one
+connection (the latency a single client sees). The ${DURATION} s under load are ${SLICES} slices of ${DURATION / SLICES} s taken in turns
+with every other scenario's (every other round in reverse order), so a drift of the machine during
+the run falls on all of them alike (p50 and p99 under load are then the slices' percentiles
+averaged by their answers) — but for the CPU-bound register, login and hash, each measured in one
+run (login and the hash back to back), whose answers take most of a second under load, so a short
+slice would end with much of its work in flight. Before them, ${USERS} users are registered; their
 access tokens take turns on the authenticated routes, their refresh tokens form the pool refresh
 draws from (single use: each answer's new token goes back into the pool), the first
 ${LOGIN_ACCOUNTS} accounts take turns logging in, and each user's preferences are read once so the
