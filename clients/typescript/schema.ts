@@ -133,7 +133,7 @@ export interface paths {
     };
     /**
      * My notification preferences
-     * @description Served from the KV cache when present (no D1 query).
+     * @description Served from the KV cache when present (no D1 query), read together with the session's revocation check: one KV call.
      */
     get: operations["preferencesGet"];
     /**
