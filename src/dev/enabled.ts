@@ -6,7 +6,10 @@
  * account calling through a service binding, or a LAN client of `wrangler dev --ip 0.0.0.0`, can
  * still name localhost. The first lock is that the deployed entry (src/index.ts) has none of this.
  */
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../app-env";
 import type { Config } from "../config";
+import { ApiError } from "../errors";
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
@@ -18,3 +21,9 @@ export function devConsumersOn(config: Config): boolean {
 export function devToolsOn(config: Config, url: string): boolean {
   return devConsumersOn(config) && LOOPBACK_HOSTS.has(new URL(url).hostname);
 }
+
+/** Route middleware of every stand-in: a plain 404 unless the dev tools answer this request. */
+export const devToolsOnly = createMiddleware<AppEnv>(async (c, next) => {
+  if (!devToolsOn(c.get("config"), c.req.url)) throw new ApiError("not_found", "Not found");
+  await next();
+});

@@ -1,12 +1,10 @@
 /**
  * Local stand-ins for the services this one talks to (DESIGN §6), mounted only by the local entry
  * (src/dev/local.ts), never by the production one. Even there they answer only while dev tools
- * are on (src/dev/enabled.ts); otherwise every path here is a plain 404.
+ * are on (src/dev/enabled.ts); otherwise every path here is a plain 404. The benchmarks' own
+ * routes are in bench-routes.ts.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../app-env";
-import { hashPassword, PASSWORD_MAX_LENGTH } from "../auth/passwords";
 import { ApiError } from "../errors";
 import type { AnyEvent } from "../events/contracts";
 import type { PushDeliveryJob } from "../events/push-messages";
@@ -20,17 +18,12 @@ import {
 } from "../routes/openapi";
 import { tags } from "../routes/tags";
 import { emailField } from "../routes/users/users.schemas";
-import { devToolsOn } from "./enabled";
+import { devToolsOnly } from "./enabled";
 import { mailboxPage, messagePage } from "./mailbox-page";
 import { PASSKEY_PAGE, PASSKEY_SCRIPT } from "./passkey-page";
-import { listDevMailbox, listDevPushDeliveries, readBenchKeys } from "./store";
+import { listDevMailbox, listDevPushDeliveries } from "./store";
 
 const MAILBOX_LIMIT = 50;
-
-const devToolsOnly = createMiddleware<AppEnv>(async (c, next) => {
-  if (!devToolsOn(c.get("config"), c.req.url)) throw new ApiError("not_found", "Not found");
-  await next();
-});
 
 const mailbox = createRoute({
   method: "get",
@@ -163,77 +156,6 @@ const pushDeliveries = createRoute({
   },
 });
 
-const noop = createRoute({
-  method: "get",
-  path: "/_dev/noop",
-  tags: tags("Dev tools"),
-  summary: "Local only (DEV_TOOLS): does nothing — the benchmarks' baseline",
-  description:
-    "Passes the middleware every request passes (configuration, headers, the general rate " +
-    "limit) and answers 204 with no I/O, so `npm run bench` can state each endpoint's " +
-    "throughput relative to the cheapest possible request. Absent (404) unless DEV_TOOLS is on.",
-  middleware: [devToolsOnly] as const,
-  responses: {
-    204: { description: "Nothing done" },
-    ...errorResponses("not_found"),
-  },
-});
-
-const ioTwin = createRoute({
-  method: "get",
-  path: "/_dev/io",
-  tags: tags("Dev tools"),
-  summary: "Local only (DEV_TOOLS): a hot route's round trips and nothing else",
-  description:
-    "The baseline (GET /_dev/noop) plus the I/O of a hot route, with none of its work: `kv` " +
-    "keys in one KV read (a bulk read when more than one), of which the first `hits` exist " +
-    "(written on first use, the size of a cached preferences entry), and `d1` " +
-    "statements `SELECT 1` on the request's D1 session, all at once. `npm run bench` compares " +
-    "each read with its twin, so what the local runtime spends simulating D1 and KV in the " +
-    "Worker's process is told apart from the Worker's own work. Absent (404) unless DEV_TOOLS " +
-    "is on.",
-  middleware: [devToolsOnly] as const,
-  request: {
-    query: z
-      .object({
-        kv: z.coerce.number().int().min(0).max(8).default(0),
-        hits: z.coerce.number().int().min(0).max(8).default(0),
-        d1: z.coerce.number().int().min(0).max(8).default(0),
-      })
-      .refine((q) => q.hits <= q.kv, { path: ["hits"], message: "At most kv." }),
-  },
-  responses: {
-    204: { description: "The round trips made" },
-    ...errorResponses("validation_failed", "not_found"),
-  },
-});
-
-const hash = createRoute({
-  method: "post",
-  path: "/_dev/hash",
-  tags: tags("Dev tools"),
-  summary: "Local only (DEV_TOOLS): one Argon2id hash of the posted password",
-  description:
-    "Hashes the password once with the configured parameters (PASSWORD_HASH_*) and discards " +
-    "the result, so `npm run bench` can measure the hash's own cost in the same run as login: " +
-    "inside workerd the clock does not advance during CPU work, so the cost is timed from the " +
-    "outside. Absent (404) unless DEV_TOOLS is on.",
-  middleware: [devToolsOnly] as const,
-  request: {
-    body: jsonRequest(
-      z
-        .object({
-          password: z.string().min(1).max(PASSWORD_MAX_LENGTH).openapi({ format: "password" }),
-        })
-        .openapi({ example: { password: "violet-Harbor-42" } }),
-    ),
-  },
-  responses: {
-    204: { description: "Hashed (the hash is not returned)" },
-    ...errorResponses("validation_failed", "not_found"),
-  },
-});
-
 const passkeyPage = createRoute({
   method: "get",
   path: "/_dev/passkeys",
@@ -299,20 +221,6 @@ export const devRouter = createRouter()
       { success: true as const, message: "Push deliveries retrieved", data: jobs },
       200,
     );
-  })
-  .openapi(noop, (c) => c.body(null, 204))
-  .openapi(ioTwin, async (c) => {
-    const { kv, hits, d1 } = c.req.valid("query");
-    const session = c.get("db").$client;
-    await Promise.all([
-      kv > 0 ? readBenchKeys(c.env.KV, kv, hits) : null,
-      ...Array.from({ length: d1 }, () => session.prepare("SELECT 1").raw()),
-    ]);
-    return c.body(null, 204);
-  })
-  .openapi(hash, (c) => {
-    hashPassword(c.req.valid("json").password, c.get("config").passwordHash);
-    return c.body(null, 204);
   })
   .openapi(passkeyPage, (c) => c.html(PASSKEY_PAGE, 200))
   .openapi(passkeyScript, (c) =>
