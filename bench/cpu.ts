@@ -9,6 +9,8 @@
  * Beside each read runs its I/O twin (GET /_dev/io: exactly the read's round trips and nothing
  * else, checked by test/round-trips.test.ts), so the read's CPU above its twin is the Worker's own
  * work and the twin's above the baseline is what this runtime spends simulating the bindings.
+ * Login runs beside the bare Argon2id hash (POST /_dev/hash) and its own twin (POST
+ * /_dev/login-io: the hash inside login's round trips), in smaller blocks: a login is ~30 ms.
  *
  *   npm run bench:cpu                 # writes "Worker CPU per request" in bench/RESULTS.md
  *   BENCH_ROUNDS=25 npm run bench:cpu # more blocks (default 15, the first one a warm-up)
@@ -19,6 +21,8 @@ import { machine, writeSection } from "./local-server.ts";
 const PORT = Number(process.env.BENCH_PORT ?? 8796);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const BLOCK = 100;
+/** Requests per block of a CPU-bound scenario (/proc counts CPU in 10 ms ticks: 0.25 ms per request). */
+const HASH_BLOCK = 40;
 const PASSWORD = "violet-Harbor-42";
 
 interface Scenario {
@@ -27,6 +31,8 @@ interface Scenario {
   auth: boolean;
   /** The path of the read's I/O twin. */
   twin?: string;
+  /** A POST body (the CPU-bound scenarios: login, the hash, login's twin). */
+  body?: Record<string, string>;
 }
 
 const scenarios: Scenario[] = [
@@ -55,6 +61,29 @@ const scenarios: Scenario[] = [
     auth: false,
   },
 ];
+/** Set once the account exists: login, and its twin counting the same account. */
+const credentials = { email: `cpu-${Date.now()}@example.com`, password: PASSWORD };
+scenarios.push(
+  {
+    name: "Argon2id hash alone (POST /_dev/hash)",
+    path: "/_dev/hash",
+    auth: false,
+    body: { password: PASSWORD },
+  },
+  {
+    name: "login (POST /api/v1/auth/login/)",
+    path: "/api/v1/auth/login/",
+    auth: false,
+    twin: "/_dev/login-io",
+    body: credentials,
+  },
+  {
+    name: "its round trips around the hash alone (POST /_dev/login-io)",
+    path: "/_dev/login-io",
+    auth: false,
+    body: credentials,
+  },
+);
 
 let client = 0;
 /** A client address of its own for each request (10.0.0.0/8), as real clients spread. */
@@ -71,7 +100,7 @@ try {
   const registered = await fetch(`${server.base}/api/v1/users/`, {
     method: "POST",
     headers: { "Content-Type": "application/json", "CF-Connecting-IP": nextClient() },
-    body: JSON.stringify({ email: `cpu-${Date.now()}@example.com`, password: PASSWORD }),
+    body: JSON.stringify(credentials),
   });
   if (registered.status !== 201) throw new Error(`registration answered ${registered.status}`);
   const { data } = (await registered.json()) as { data: { access_token: string } };
@@ -82,11 +111,14 @@ try {
     // Every other round in reverse, so no scenario always follows the same one.
     const order = round % 2 === 0 ? scenarios : [...scenarios].reverse();
     for (const scenario of order) {
+      const size = scenario.body ? HASH_BLOCK : BLOCK;
       const before = cpu() ?? 0;
-      for (let i = 0; i < BLOCK; i++) {
+      for (let i = 0; i < size; i++) {
         const res = await fetch(`${server.base}${scenario.path}`, {
+          ...(scenario.body ? { method: "POST", body: JSON.stringify(scenario.body) } : {}),
           headers: {
             "CF-Connecting-IP": nextClient(),
+            ...(scenario.body ? { "Content-Type": "application/json" } : {}),
             ...(scenario.auth ? { Authorization: bearer } : {}),
           },
         });
@@ -94,7 +126,7 @@ try {
         if (res.status >= 300) throw new Error(`${scenario.path} answered ${res.status}`);
       }
       // The first round warms the isolate and fills the caches (the preferences, the twin's key).
-      if (round > 0) blocks.get(scenario.path)?.push((((cpu() ?? 0) - before) * 1000) / BLOCK);
+      if (round > 0) blocks.get(scenario.path)?.push((((cpu() ?? 0) - before) * 1000) / size);
     }
   }
 } finally {
@@ -119,6 +151,14 @@ const rows = scenarios.map((s) => {
   return `| ${s.name} | ${value.toFixed(2)} | ${spread(s.path)} | ${signed(value - base)} | ${own} |`;
 });
 for (const row of rows) console.log(row);
+const hash = of("/_dev/hash");
+const login = of("/api/v1/auth/login/");
+const loginTwin = of("/_dev/login-io");
+const loginLine = `Login above the bare hash: **${signed(login - hash)} ms** of CPU — its round trips
+(the twin above the hash) ${signed(loginTwin - hash)} ms, login's own work (above its twin)
+**${signed(login - loginTwin)} ms**. For login to reach 0.90 of the hash's throughput on a saturated
+thread it may cost ${(hash / 9).toFixed(2)} ms above the hash (a ninth of the hash's ${hash.toFixed(2)} ms).`;
+console.log(loginLine);
 
 const seconds = Math.round((performance.now() - started) / 1000);
 writeSection(
@@ -127,13 +167,15 @@ writeSection(
 
 ${machine()}; \`npm run bench:cpu\` (bench/cpu.ts), ${seconds} s: the built bundle on Miniflare
 (bench/lean-server.ts), rate limits on as deployed, each request from a client address of its own;
-one request at a time, in blocks of ${BLOCK}, the scenarios interleaved (every other round
+one request at a time, in blocks of ${BLOCK} (${HASH_BLOCK} for login, the hash and login's twin), the scenarios interleaved (every other round
 reversed), ${ROUNDS - 1} blocks each after a warm-up round. The workerd process's CPU per request
 over each block, from /proc, its median over the blocks and their range.
 
 | scenario | CPU ms / request (median) | range of blocks | above the baseline | the Worker's own: above its I/O twin |
 |---|---|---|---|---|
 ${rows.join("\n")}
+
+${loginLine}
 
 The CPU is the whole workerd process's: locally D1, KV, the Durable Object and the rate-limiting
 binding are simulated inside it, on the Worker's thread (Miniflare's rate-limiting binding is a
@@ -142,6 +184,10 @@ Worker's CPU, where on Cloudflare it is another machine's. Each read's I/O twin 
 DEV_TOOLS only) makes exactly that read's round trips and nothing else (test/round-trips.test.ts
 checks they match): its CPU above the baseline is what those round trips cost this runtime, and
 the read's CPU above its twin is the Worker's own work — routing, authentication, decoding D1's
-row or KV's value, the answer. Throughput under load is in "HTTP endpoints".
+row or KV's value, the answer. Login's twin (POST /_dev/login-io) is one Argon2id hash inside
+login's round trips — the limiter's three calls (one of them to the new instance a new client
+network costs), the lookup and the batch as \`SELECT 1\` — with none of login's own work (its
+statements are reads, cheaper than login's writes, so login above its twin is an upper bound of
+login's own work). Throughput under load is in "HTTP endpoints".
 `,
 );

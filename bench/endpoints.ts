@@ -48,6 +48,8 @@ const CHART = "bench/endpoints.svg";
  */
 const PROFILE_TWIN = "/_dev/io?kv=1&d1=1";
 const PREFERENCES_TWIN = "/_dev/io?kv=2&hits=1";
+/** Login's twin: one Argon2id hash inside login's round trips (test/round-trips.test.ts). */
+const LOGIN_TWIN = "/_dev/login-io";
 
 const given = process.env.BENCH_URL?.replace(/\/+$/, "");
 
@@ -277,6 +279,19 @@ function scenarios(sessions: Session[], runId: string): Scenario[] {
       method: "POST",
       path: "/api/v1/auth/login/",
       expect: 200,
+      next: () => ({
+        body: json({
+          email: sessions[loggedIn++ % Math.min(LOGIN_ACCOUNTS, sessions.length)]?.email,
+          password: PASSWORD,
+        }),
+      }),
+    },
+    {
+      name: "login's round trips around the hash alone (POST /_dev/login-io)",
+      whole: true,
+      method: "POST",
+      path: LOGIN_TWIN,
+      expect: 204,
       next: () => ({
         body: json({
           email: sessions[loggedIn++ % Math.min(LOGIN_ACCOUNTS, sessions.length)]?.email,
@@ -590,6 +605,23 @@ ${configNames
     ),
   )
   .join("\n")}`;
+/** Login beside the bare hash and its twin (the hash inside login's round trips), per configuration. */
+const loginTable = `| configuration | login/s | its twin/s | hash/s | login / hash | twin / hash | login / twin | CPU ms: login above the hash | its round trips (twin above the hash) | login's own (above its twin) |
+|---|---|---|---|---|---|---|---|---|---|
+${configNames
+  .map((config) => {
+    const configRows = results.get(config) ?? [];
+    const at = (path: string) => configRows.find((r) => r.scenario.path === path)?.loaded;
+    const [l, t, h] = [at("/api/v1/auth/login/"), at(LOGIN_TWIN), at("/_dev/hash")];
+    if (!l || !t || !h) return `| ${configLabel(config)} | – | – | – | – | – | – | – | – | – |`;
+    const above = (a: Measure, b: Measure) =>
+      a.cpuMs === null || b.cpuMs === null
+        ? "n/a"
+        : `${a.cpuMs >= b.cpuMs ? "+" : "−"}${Math.abs(a.cpuMs - b.cpuMs).toFixed(2)}`;
+    return `| ${configLabel(config)} | ${Math.round(l.rps)} | ${Math.round(t.rps)} | ${Math.round(h.rps)} | **${(l.rps / h.rps).toFixed(3)}** | ${(t.rps / h.rps).toFixed(3)} | **${(l.rps / t.rps).toFixed(3)}** | ${above(l, h)} | ${above(t, h)} | **${above(l, t)}** |`;
+  })
+  .join("\n")}`;
+
 const section = `## HTTP endpoints
 
 ${machine()}; \`npm run bench\` (bench/endpoints.ts), ${seconds} s in all: autocannon against
@@ -687,7 +719,8 @@ The hash route's answer includes the HTTP round trip and the middleware, as the 
 so their difference is the hash. Login's difference from the hash route is everything login does
 besides it, waiting included: the user lookup, the session, last-login and audit rows in one D1
 batch, signing the access token and the device proof, and (limits on) its three Durable Object
-counts, asked at once beside the user lookup. The p50 is the figure to
+calls: the network's and the account's counts at once beside the user lookup, then the account's
+settling beside the batch. The p50 is the figure to
 read: autocannon's percentiles have 1 ms resolution, and a mean takes in every pause (garbage
 collection, the local queue consumer).
 
@@ -696,6 +729,17 @@ bottleneck, so the server time per request is about 1000 / requests/s — ${ms(p
 ${ms(perRequest(login.loaded))} ms per login, **${ms(overheadLoaded)} ms per login above the hash**; login's throughput is
 ${((login.loaded.rps / hash.loaded.rps) * 100).toFixed(0)} % of the bare hash's. Time login spends waiting on D1 overlaps other requests' hashing, so it
 counts in the one-at-a-time overhead but hardly in this one.
+
+Login beside its twin, POST /_dev/login-io (DEV_TOOLS only): one Argon2id hash inside exactly
+login's round trips — the limiter's counts for the account and the client network (a new
+instance for each new network) beside a D1 statement, then the account's settling beside a D1
+batch of four (test/round-trips.test.ts checks the twin makes login's calls at login's levels) —
+and none of login's own work. "twin / hash" is then the most any login could reach on this
+server, where the limiter and D1 are simulated on the Worker's own thread; "login / twin" is how
+close login comes to it. The twin's statements are \`SELECT 1\`, cheaper than login's writes, so
+login's CPU above its twin is an upper bound of login's own work.
+
+${loginTable}
 `;
 
 writeSection("HTTP endpoints", section);

@@ -1,6 +1,7 @@
 /**
- * The two local-only routes `npm run bench` measures against: a baseline that does no work and one
- * Argon2id hash with the configured parameters. They exist only with DEV_TOOLS on.
+ * The local-only routes `npm run bench` measures against: a baseline that does no work, a read's
+ * round trips alone, one Argon2id hash with the configured parameters, and that hash inside login's
+ * round trips. They exist only with DEV_TOOLS on.
  */
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -86,13 +87,45 @@ describe("benchmark hash POST /_dev/hash (DEV_TOOLS)", () => {
   });
 });
 
+describe("benchmark login twin POST /_dev/login-io (DEV_TOOLS)", () => {
+  const body = { email: "twin@example.com", password: PASSWORD };
+
+  it("hashes the password once, answers 204, and opens no session", async () => {
+    const sessions = async () =>
+      (await env.DB.prepare("SELECT count(*) AS n FROM sessions").first<{ n: number }>())?.n;
+    const before = await sessions();
+    const hash = vi.spyOn(argon2id, "hash");
+    const res = await call("POST", "http://localhost/_dev/login-io", { body });
+    expect(res.status, res.text).toBe(204);
+    expect(res.text).toBe("");
+    expect(hash).toHaveBeenCalledTimes(1);
+    expect(await sessions()).toBe(before);
+  });
+
+  it("validates the body", async () => {
+    for (const bad of [{}, { email: "twin@example.com" }, { ...body, email: "not an email" }]) {
+      expectError(
+        await call("POST", "http://localhost/_dev/login-io", { body: bad }),
+        400,
+        "validation_failed",
+      );
+    }
+  });
+
+  it("does not exist when DEV_TOOLS is off", async () => {
+    const res = await callWith(off, request("POST", "http://localhost/_dev/login-io", { body }));
+    expectError(res, 404, "not_found");
+  });
+});
+
 describe("the OpenAPI document", () => {
-  it("documents both routes", () => {
+  it("documents the routes", () => {
     const doc = createApp(devTools).getOpenAPI31Document({
       openapi: "3.1.0",
       info: { title: "user-service", version: "test" },
     });
     expect(Object.keys(doc.paths?.["/_dev/noop"] ?? {})).toContain("get");
     expect(Object.keys(doc.paths?.["/_dev/hash"] ?? {})).toContain("post");
+    expect(Object.keys(doc.paths?.["/_dev/login-io"] ?? {})).toContain("post");
   });
 });

@@ -201,6 +201,22 @@ describe("round trips per hot route (rate limits on)", () => {
     }
   });
 
+  // Login's twin (bench/endpoints.ts, bench/cpu.ts) must make exactly login's round trips, at the
+  // same levels: the lookup beside the counts, then the batch beside the account's settling.
+  it("the login twin POST /_dev/login-io makes login's round trips", async () => {
+    const user = await register();
+    const body = { email: user.email, password: PASSWORD };
+    const login = await traced(request("POST", "/auth/login/", { body, headers: json }));
+    const twin = await traced(
+      request("POST", "http://localhost/_dev/login-io", { body, headers: json }),
+    );
+    expect(login.status).toBe(200);
+    expect(twin.status).toBe(204);
+    expect(twin.summary, twin.trace.list().join("\n")).toEqual(login.summary);
+    const levels = (t: Trace) => t.calls.map((c) => `${c.level} ${c.kind}`).sort();
+    expect(levels(twin.trace)).toEqual(levels(login.trace));
+  });
+
   it("POST /auth/login/: two Durable Object calls at once, one level", async () => {
     const user = await register();
     const { status, summary, trace } = await traced(

@@ -1,12 +1,15 @@
 /**
  * The routes `npm run bench` measures against, local only like every stand-in (src/dev/enabled.ts):
- * a baseline that does no work, a hot read's round trips with none of its work (its I/O twin), and
- * one Argon2id hash with the configured parameters.
+ * a baseline that does no work, a hot read's round trips with none of its work (its I/O twin), one
+ * Argon2id hash with the configured parameters, and that hash inside login's round trips (login's
+ * twin).
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { hashPassword, PASSWORD_MAX_LENGTH } from "../auth/passwords";
+import { passwordAttempts } from "../rate-limit/attempts";
 import { createRouter, errorResponses, jsonRequest } from "../routes/openapi";
 import { tags } from "../routes/tags";
+import { emailField } from "../routes/users/users.schemas";
 import { devToolsOnly } from "./enabled";
 import { readBenchKeys } from "./store";
 
@@ -81,6 +84,41 @@ const hash = createRoute({
   },
 });
 
+/** The statements of login's one write batch: the session, last login, audit entry, outbox row. */
+const LOGIN_BATCH = 4;
+
+const loginTwin = createRoute({
+  method: "post",
+  path: "/_dev/login-io",
+  tags: tags("Dev tools"),
+  summary: "Local only (DEV_TOOLS): login's round trips around one Argon2id hash, nothing else",
+  description:
+    "What POST /auth/login/ does for a right password without a device proof, minus its own " +
+    "work: the limiter's counts for the posted email (the client network's, and the account's " +
+    "per network and ceiling, at once) beside one D1 statement `SELECT 1` (the user lookup), " +
+    "one Argon2id hash of the posted password (the check), then the account's settling beside " +
+    `a D1 batch of ${LOGIN_BATCH} statements \`SELECT 1\` (login's write batch). No user is read, no ` +
+    "session written, no token signed. `npm run bench` compares login with it, so what the " +
+    "local runtime spends simulating the limiter and D1 in the Worker's process is told apart " +
+    "from login's own work (its statements here are reads, cheaper than login's writes, so the " +
+    "difference is an upper bound of that work). Absent (404) unless DEV_TOOLS is on.",
+  middleware: [devToolsOnly] as const,
+  request: {
+    body: jsonRequest(
+      z
+        .object({
+          email: emailField,
+          password: z.string().min(1).max(PASSWORD_MAX_LENGTH).openapi({ format: "password" }),
+        })
+        .openapi({ example: { email: "ada@example.com", password: "violet-Harbor-42" } }),
+    ),
+  },
+  responses: {
+    204: { description: "The round trips made and the password hashed" },
+    ...errorResponses("validation_failed", "rate_limited", "not_found"),
+  },
+});
+
 export const benchRouter = createRouter()
   .openapi(noop, (c) => c.body(null, 204))
   .openapi(ioTwin, async (c) => {
@@ -94,5 +132,18 @@ export const benchRouter = createRouter()
   })
   .openapi(hash, (c) => {
     hashPassword(c.req.valid("json").password, c.get("config").passwordHash);
+    return c.body(null, 204);
+  })
+  .openapi(loginTwin, async (c) => {
+    const { email, password } = c.req.valid("json");
+    const session = c.get("db").$client;
+    const attempts = passwordAttempts(c, {});
+    await Promise.all([
+      session.prepare("SELECT 1").raw(),
+      attempts.begin(email, Promise.resolve(null)),
+    ]);
+    hashPassword(password, c.get("config").passwordHash);
+    attempts.succeeded();
+    await session.batch(Array.from({ length: LOGIN_BATCH }, () => session.prepare("SELECT 1")));
     return c.body(null, 204);
   });
