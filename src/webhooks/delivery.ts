@@ -2,8 +2,8 @@
  * Delivering events to webhook endpoints, at least once. Two queue consumers and a dead-letter one:
  *
  * - webhook-events (every event the outbox publishes): one delivery row per subscribed, enabled
- *   endpoint — unique per endpoint and event, so an event that arrives twice is delivered once —
- *   then one job per pending delivery on webhook-deliveries.
+ *   endpoint — unique per endpoint and event — and one job on webhook-deliveries for each row this
+ *   arrival inserted, so an event that arrives twice (even twice at once) is delivered once.
  * - webhook-deliveries: one signed POST per job (Standard Webhooks: `webhook-id` is the delivery
  *   id, the same on every attempt). A 2xx is success; anything else, a timeout or a network error
  *   is retried with exponential backoff, then dead-lettered. An endpoint failing for
@@ -35,8 +35,15 @@ function isEnvelope(body: unknown): body is Envelope {
   );
 }
 
-/** Fans one event out into deliveries; returns the ids of those now pending for it. */
-async function fanOut(db: Db, queue: Queue, body: unknown, now = new Date()) {
+/**
+ * Fans one event out into deliveries and queues a job for each row it inserted; returns their ids.
+ * A second arrival of the event inserts nothing and so queues nothing: had it queued every pending
+ * row, two jobs of one delivery could be attempted at once and both send. A redelivered message
+ * (`retried`) also queues the event's rows never attempted, which its failed try may have inserted
+ * without queuing — the one case a delivery can get two jobs (at least once: the same
+ * `webhook-id` on both, for the receiver to deduplicate).
+ */
+async function fanOut(db: Db, queue: Queue, body: unknown, retried: boolean, now = new Date()) {
   if (!isEnvelope(body)) {
     log("error", "webhook_event_invalid", { detail: "not an event envelope" });
     return [];
@@ -60,35 +67,39 @@ async function fanOut(db: Db, queue: Queue, body: unknown, now = new Date()) {
         createdAt: now,
         updatedAt: now,
       })
-      .onConflictDoNothing(),
+      .onConflictDoNothing()
+      .returning({ id: webhookDeliveries.id }),
   );
-  if (first) await db.batch([first, ...rest]);
-  // Pending ones, including those a previous try of this message inserted but did not queue.
-  const pending = await db
-    .select({ id: webhookDeliveries.id })
-    .from(webhookDeliveries)
-    .where(
-      and(
-        eq(webhookDeliveries.eventId, body.id),
-        eq(webhookDeliveries.status, "pending"),
-        inArray(
-          webhookDeliveries.endpointId,
-          targets.map((t) => t.id),
-        ),
-      ),
-    );
-  if (pending.length > 0) {
+  const inserted = first ? (await db.batch([first, ...rest])).flat() : [];
+  const leftOver = retried
+    ? await db
+        .select({ id: webhookDeliveries.id })
+        .from(webhookDeliveries)
+        .where(
+          and(
+            eq(webhookDeliveries.eventId, body.id),
+            eq(webhookDeliveries.status, "pending"),
+            eq(webhookDeliveries.attempts, 0),
+            inArray(
+              webhookDeliveries.endpointId,
+              targets.map((t) => t.id),
+            ),
+          ),
+        )
+    : [];
+  const ids = [...new Set([...inserted, ...leftOver].map((d) => d.id))];
+  if (ids.length > 0) {
     await queue.sendBatch(
-      pending.map((d) => ({ body: { delivery_id: d.id }, contentType: "json" as const })),
+      ids.map((id) => ({ body: { delivery_id: id }, contentType: "json" as const })),
     );
   }
-  return pending.map((d) => d.id);
+  return ids;
 }
 
 export async function webhookEventsConsumer(batch: MessageBatch<unknown>, env: Env, db: Db) {
   for (const message of batch.messages) {
     try {
-      await fanOut(db, env.WEBHOOK_DELIVERIES, message.body);
+      await fanOut(db, env.WEBHOOK_DELIVERIES, message.body, message.attempts > 1);
       message.ack();
     } catch (err) {
       log("error", "webhook_fan_out_failed", { detail: errorDetail(err) });
