@@ -179,6 +179,8 @@ export default defineConfig(async () => {
       globalSetup: ["./src/auth/wasm/build.ts", "./test/setup/webhook-receiver.ts"],
       setupFiles: ["./test/setup/apply-migrations.ts"],
       testTimeout: 20_000,
+      // Not one runtime per file, for `npm test`'s time budget: the tests are order-independent.
+      isolate: false,
       // The Worker logs a JSON line per request; show logs only for tests that fail.
       silent: "passed-only" as const,
     },

@@ -4,8 +4,8 @@
  * that would collide or do not fit are refused with a reason — each user all of it or nothing.
  */
 import { env } from "cloudflare:workers";
-import { eq } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { eq, max } from "drizzle-orm";
+import { beforeAll, describe, expect, it } from "vitest";
 import { pushTokens, users } from "../src/db/schema";
 import { call, type Envelope, expectError } from "./helpers/api";
 import { mailbox } from "./helpers/mailbox";
@@ -51,8 +51,15 @@ function importBatch(
   return call<ImportAnswer>("POST", "/admin/users/import/", { body, headers, token });
 }
 
-let nextLegacyId = Math.floor(Math.random() * 1_000_000) * 1000;
-const legacyId = () => ++nextLegacyId;
+// Registrations take the highest legacy id + 1: this file's ids start far above it, 1000 apart.
+let nextLegacyId = 0;
+beforeAll(async () => {
+  const [row] = await db()
+    .select({ top: max(users.legacyId) })
+    .from(users);
+  nextLegacyId = (row?.top ?? 0) + 1_000_000;
+});
+const legacyId = () => (nextLegacyId += 1000);
 
 function djangoUser(extra: Record<string, unknown> = {}) {
   return {
@@ -264,21 +271,19 @@ describe("rows that are refused, with the reason", () => {
 
   it("a user whose device token another account holds: nothing of that user is written", async () => {
     const owner = await register();
+    const taken = `taken-${crypto.randomUUID()}`;
     await call("POST", "/users/push-tokens/", {
       token: owner.access_token,
-      body: { token: "taken-token", platform: "android" },
+      body: { token: taken, platform: "android" },
     });
-    const row = djangoUser({ push_devices: [{ token: "taken-token", platform: "android" }] });
+    const row = djangoUser({ push_devices: [{ token: taken, platform: "android" }] });
     const res = await importBatch({ users: [row] });
     expect(res.body.data.results[0]).toMatchObject({
       status: "refused",
       reason: "a push device token is already registered to another account",
     });
     expect(await db().select().from(users).where(eq(users.email, row.email))).toHaveLength(0);
-    const [device] = await db()
-      .select()
-      .from(pushTokens)
-      .where(eq(pushTokens.token, "taken-token"));
+    const [device] = await db().select().from(pushTokens).where(eq(pushTokens.token, taken));
     expect(device?.userId).toBe(owner.id);
   });
 

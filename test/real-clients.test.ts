@@ -1,9 +1,10 @@
 /**
  * The real producers and callers of the replaced services, replayed as they send (issue 11): the
  * push requests of a notification platform's gateway and of the Django service's test publisher
- * (test/fixtures/clients/, byte for byte but for the user id), and the HTTP calls of its gateway,
- * push and email services and end-to-end script, which send no service key. Internal reads stay
- * closed unless an operator opens them for a network or for verified client certificates.
+ * (test/fixtures/clients/, byte for byte but for the user id and, fresh for each test, the request
+ * and correlation ids), and the HTTP calls of its gateway, push and email services and end-to-end
+ * script, which send no service key. Internal reads stay closed unless an operator opens them for
+ * a network or for verified client certificates.
  */
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
@@ -31,15 +32,16 @@ const FIXTURE_USER = "b8c8d2d5-0463-4ee7-bb0d-62fa09c77fe1";
 const GATEWAY = JSON.parse(gatewayPushText) as Record<string, unknown>;
 const DJANGO = JSON.parse(djangoPushText) as Record<string, unknown>;
 
-type Fixture = Record<string, unknown> & { request_id: string };
+type Fixture = Record<string, unknown> & { request_id: string; correlation_id?: string };
 
-/** A fixture as its producer sent it, addressed to one of our users, ids fresh when asked. */
-function replay(text: string, userId: string, freshIds = false): Fixture {
+/**
+ * A fixture as its producer sent it, addressed to one of our users, with request and correlation
+ * ids of its own: statuses are found by either, so no two tests may share one.
+ */
+function replay(text: string, userId: string): Fixture {
   let body = text.replaceAll(FIXTURE_USER, userId);
-  if (freshIds) {
-    for (const id of [GATEWAY.request_id, GATEWAY.correlation_id, DJANGO.request_id]) {
-      body = body.replaceAll(id as string, crypto.randomUUID());
-    }
+  for (const id of [GATEWAY.request_id, GATEWAY.correlation_id, DJANGO.request_id]) {
+    body = body.replaceAll(id as string, crypto.randomUUID());
   }
   return JSON.parse(body) as Fixture;
 }
@@ -62,11 +64,11 @@ describe("push requests as the real producers send them", () => {
     const { result, ids } = await consume("push-requests", [body]);
     expect(result.explicitAcks).toEqual(ids);
 
-    const [job] = await jobsFor(GATEWAY.request_id as string);
+    const [job] = await jobsFor(body.request_id);
     expect(job?.job).toMatchObject({
-      notification_id: GATEWAY.request_id,
-      request_id: GATEWAY.request_id,
-      correlation_id: GATEWAY.correlation_id,
+      notification_id: body.request_id,
+      request_id: body.request_id,
+      correlation_id: body.correlation_id,
       user: { id: user.id, name: "Ada" },
       device: { id: devices[0] },
       request: { template_code: "welcome", priority: "high", user_id: user.id },
@@ -80,7 +82,7 @@ describe("push requests as the real producers send them", () => {
     });
 
     // The gateway finds its statuses by either of its ids.
-    for (const id of [GATEWAY.request_id, GATEWAY.correlation_id] as string[]) {
+    for (const id of [body.request_id, body.correlation_id] as string[]) {
       const res = await call<Envelope<{ status: string; user_id: string }[]>>(
         "GET",
         `/push/status/${id}/`,
@@ -97,9 +99,9 @@ describe("push requests as the real producers send them", () => {
     const { user } = await userWithDevices();
     const body = replay(djangoPushText, user.id);
     await consume("push-requests", [body]);
-    const [job] = await jobsFor(DJANGO.request_id as string);
+    const [job] = await jobsFor(body.request_id);
     expect(job?.job).toMatchObject({
-      request_id: DJANGO.request_id,
+      request_id: body.request_id,
       correlation_id: null,
       request: { template_code: "WELCOME_TEST", priority: "low", notification_type: "push" },
     });
@@ -108,7 +110,7 @@ describe("push requests as the real producers send them", () => {
 
   it("a request for another channel is skipped with the reason", async () => {
     const { user } = await userWithDevices();
-    const body = { ...replay(gatewayPushText, user.id, true), type: "email" };
+    const body = { ...replay(gatewayPushText, user.id), type: "email" };
     await consume("push-requests", [body]);
     const rows = await statusesByAnyId(body.request_id);
     expect(rows).toEqual([
@@ -118,7 +120,7 @@ describe("push requests as the real producers send them", () => {
   });
 
   it("an invalid one is filed under the sender's request id, not the queue's message id", async () => {
-    const body = { ...GATEWAY, request_id: crypto.randomUUID(), metadata: {} };
+    const body = { ...replay(gatewayPushText, FIXTURE_USER), metadata: {} };
     const { ids } = await consume("push-requests", [body]);
     const [row] = await statusesByAnyId(body.request_id);
     expect(row).toMatchObject({ status: "failed", notificationId: body.request_id });
@@ -128,7 +130,7 @@ describe("push requests as the real producers send them", () => {
 
   it("an integer priority outside 0–10 is refused, not guessed", async () => {
     const { user } = await userWithDevices();
-    const body = { ...replay(gatewayPushText, user.id, true), priority: 11 };
+    const body = { ...replay(gatewayPushText, user.id), priority: 11 };
     await consume("push-requests", [body]);
     const [row] = await statusesByAnyId(body.request_id);
     expect(row).toMatchObject({ status: "failed" });
@@ -146,7 +148,7 @@ describe("POST /api/v1/push/requests/ (producers outside Cloudflare)", () => {
 
   it("takes the gateway's request as sent, queues it once, and answers a repost duplicate", async () => {
     const { user } = await userWithDevices();
-    const body = replay(gatewayPushText, user.id, true);
+    const body = replay(gatewayPushText, user.id);
     const send = vi.spyOn(env.PUSH_REQUESTS, "sendBatch");
     const first = await post(body);
     expect(first.status, first.text).toBe(202);
@@ -167,7 +169,7 @@ describe("POST /api/v1/push/requests/ (producers outside Cloudflare)", () => {
 
   it("answers one result per item of a batch, with the reason for each refusal", async () => {
     const { user } = await userWithDevices();
-    const valid = replay(djangoPushText, user.id, true);
+    const valid = replay(djangoPushText, user.id);
     const noUser = { ...valid, request_id: crypto.randomUUID(), user_id: undefined };
     const email = { ...valid, request_id: crypto.randomUUID(), notification_type: "email" };
     const res = await post([valid, noUser, email, valid]);
@@ -192,7 +194,7 @@ describe("POST /api/v1/push/requests/ (producers outside Cloudflare)", () => {
 
   it("writes nothing when the queue is down, so a retry queues it", async () => {
     const { user } = await userWithDevices();
-    const body = replay(gatewayPushText, user.id, true);
+    const body = replay(gatewayPushText, user.id);
     vi.spyOn(console, "error").mockImplementation(() => {});
     const broken = {
       sendBatch: () => Promise.reject(new Error("queue down")),
