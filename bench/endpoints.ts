@@ -6,10 +6,12 @@
  *
  * Scenarios: a baseline that does no work (GET /_dev/noop), health, register, login, refresh, GET
  * profile, GET preferences (a KV cache hit), create a push token, and one Argon2id hash alone
- * (POST /_dev/hash) — the cost login is bounded by; and beside profile and preferences their I/O
- * twins (GET /_dev/io: the read's round trips alone). Each runs under load (20 connections) for
+ * (POST /_dev/hash) — the cost login is bounded by; beside profile and preferences their I/O
+ * twins (GET /_dev/io: the read's round trips alone), and beside login its twin (POST
+ * /_dev/login-io: the hash inside login's round trips). Each runs under load (20 connections) for
  * throughput — the fast ones in slices taken in turns so the machine's drift falls on all alike,
- * the CPU-bound ones (register, login, the hash) in one run each — and then one request at a time for the latency a single client sees; the hash's own
+ * the CPU-bound ones (register, login, its twin, the hash) in two long halves, in order and then
+ * reversed — and then one request at a time for the latency a single client sees; the hash's own
  * cost and login's overhead above it come from the latter.
  *
  * Configurations (BENCH_CONFIGS, default all three, in this order):
@@ -108,8 +110,9 @@ interface Scenario {
   /** The path of this read's I/O twin: its round trips (GET /_dev/io) and none of its work. */
   twin?: string;
   /**
-   * CPU-bound (an Argon2id hash per request): measured in one run, not in slices — with answers
-   * taking most of a second under load, a short slice would end with much of its work in flight.
+   * CPU-bound (an Argon2id hash per request): measured in two halves, not in short slices — with
+   * answers taking most of a second under load, a short slice would end with much of its work in
+   * flight.
    */
   whole?: boolean;
   /** Builds the next request (unique email, a token from the pool …); static when absent. */
@@ -393,9 +396,13 @@ async function measureAll(base: string): Promise<Row[]> {
     }
   }
   console.log();
-  // The CPU-bound ones in one run each, login and the bare hash back to back.
-  for (const scenario of chosen.filter((s) => s.whole)) {
-    slices.get(scenario)?.push(await run(base, scenario, DURATION, CONNECTIONS));
+  // The CPU-bound ones in two halves, in order and then in reverse (login, its twin, the hash,
+  // then the hash, the twin, login), so a drift of the machine falls on login and the hash alike.
+  const whole = chosen.filter((s) => s.whole);
+  for (const order of [whole, [...whole].reverse()]) {
+    for (const scenario of order) {
+      slices.get(scenario)?.push(await run(base, scenario, DURATION / 2, CONNECTIONS));
+    }
   }
   for (const scenario of chosen) {
     const loaded = combine(slices.get(scenario) ?? [], DURATION);
@@ -669,9 +676,9 @@ Each scenario: a ${WARM_UP} s warm-up, then ${DURATION} s with ${CONNECTIONS} co
 connection (the latency a single client sees). The ${DURATION} s under load are ${SLICES} slices of ${DURATION / SLICES} s taken in turns
 with every other scenario's (every other round in reverse order), so a drift of the machine during
 the run falls on all of them alike (p50 and p99 under load are then the slices' percentiles
-averaged by their answers) — but for the CPU-bound register, login and hash, each measured in one
-run (login and the hash back to back), whose answers take most of a second under load, so a short
-slice would end with much of its work in flight. Before them, ${USERS} users are registered; their
+averaged by their answers) — but for the CPU-bound register, login, its twin and the hash, whose
+answers take most of a second under load, so a short slice would end with much of its work in
+flight: each runs in two halves of ${DURATION / 2} s, the four one after another and then in reverse order. Before them, ${USERS} users are registered; their
 access tokens take turns on the authenticated routes, their refresh tokens form the pool refresh
 draws from (single use: each answer's new token goes back into the pool), the first
 ${LOGIN_ACCOUNTS} accounts take turns logging in, and each user's preferences are read once so the
