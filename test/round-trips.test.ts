@@ -5,25 +5,11 @@
  * the client waits for one after another. The README's table lists these numbers. Every call goes
  * to the real local binding through a pass-through wrapper (test/helpers/round-trips.ts).
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import worker from "../src/dev/local";
 import { request } from "./helpers/api";
-import { Trace, tracedBindings } from "./helpers/round-trips";
+import { Trace, tracedBindings, tracedRequest } from "./helpers/round-trips";
 import { PASSWORD, register, uniqueEmail } from "./helpers/users";
-
-/** One request through bindings that record their calls (a fresh set, unless `on` is given). */
-async function traced(req: Request, on?: { env: Env; trace: Trace }) {
-  const trace = on?.trace ?? new Trace();
-  const bindings = on?.env ?? ({ ...env, ...tracedBindings(trace) } as Env);
-  const ctx = createExecutionContext();
-  const res = await worker.fetch(req, bindings, ctx);
-  trace.respond();
-  const text = await res.text();
-  await waitOnExecutionContext(ctx);
-  return { status: res.status, text, headers: res.headers, trace, summary: trace.summary() };
-}
 
 const json = { "CF-Connecting-IP": "192.0.2.77" };
 
@@ -31,17 +17,23 @@ describe("round trips per hot route (rate limits on)", () => {
   it("GET /health: nothing but the ceiling once warm — answered from the isolate", async () => {
     const trace = new Trace();
     const bindings = { ...env, ...tracedBindings(trace) } as Env;
-    const first = await traced(new Request("http://localhost/health"), { env: bindings, trace });
+    const first = await tracedRequest(new Request("http://localhost/health"), {
+      env: bindings,
+      trace,
+    });
     expect(first.status).toBe(200);
     expect(first.summary).toMatchObject({ d1: 1, kv: 1, do: 1, queue: 1, ratelimit: 1 });
     const before = trace.calls.length;
-    const warm = await traced(new Request("http://localhost/health"), { env: bindings, trace });
+    const warm = await tracedRequest(new Request("http://localhost/health"), {
+      env: bindings,
+      trace,
+    });
     expect(warm.status).toBe(200);
     expect(trace.calls.slice(before).map((c) => c.kind)).toEqual(["ratelimit"]);
   });
 
   it("GET /health/ready: one of each dependency, all at once", async () => {
-    const { status, summary } = await traced(new Request("http://localhost/health/ready"));
+    const { status, summary } = await tracedRequest(new Request("http://localhost/health/ready"));
     expect(status).toBe(200);
     expect(summary).toMatchObject({ d1: 1, kv: 1, do: 1, queue: 1, ratelimit: 1, depth: 2 });
   });
@@ -142,7 +134,7 @@ describe("round trips per hot route (rate limits on)", () => {
     const user = await register();
     const h = { "CF-Connecting-IP": "192.0.2.78" };
     const token = user.access_token;
-    await traced(request("GET", "/users/preferences/", { token, headers: h }));
+    await tracedRequest(request("GET", "/users/preferences/", { token, headers: h }));
     const runs: Record<keyof typeof expected, () => Request> = {
       "GET /users/me/": () => request("GET", "/users/me/", { token, headers: h }),
       "GET /users/preferences/ (cached)": () =>
@@ -174,7 +166,7 @@ describe("round trips per hot route (rate limits on)", () => {
         request("POST", "/auth/password-reset/", { body: { email: user.email }, headers: h }),
     };
     for (const [route, make] of Object.entries(runs)) {
-      const { status, summary, trace } = await traced(make());
+      const { status, summary, trace } = await tracedRequest(make());
       expect(status, route).toBeLessThan(300);
       expect(summary, `${route}\n${trace.list().join("\n")}\n${JSON.stringify(summary)}`).toEqual(
         expected[route as keyof typeof expected],
@@ -182,44 +174,9 @@ describe("round trips per hot route (rate limits on)", () => {
     }
   });
 
-  // The benchmark's I/O twins (bench/endpoints.ts) must make exactly their read's round trips.
-  it("the I/O twins GET /_dev/io make the round trips of the reads they stand for", async () => {
-    const user = await register();
-    const bearer = { ...json, Authorization: `Bearer ${user.access_token}` };
-    const twins = [
-      ["/users/me/", "/_dev/io?kv=1&d1=1"],
-      ["/users/preferences/", "/_dev/io?kv=2&hits=1"],
-    ] as const;
-    for (const [path, twin] of twins) {
-      await traced(request("GET", path, { headers: bearer })); // fills the preferences cache
-      const read = await traced(request("GET", path, { headers: bearer }));
-      await traced(new Request(`http://localhost${twin}`, { headers: json })); // writes its hit
-      const io = await traced(new Request(`http://localhost${twin}`, { headers: json }));
-      expect(read.status, path).toBe(200);
-      expect(io.status, twin).toBe(204);
-      expect(io.summary, `${twin}\n${io.trace.list().join("\n")}`).toEqual(read.summary);
-    }
-  });
-
-  // Login's twin (bench/endpoints.ts, bench/cpu.ts) must make exactly login's round trips, at the
-  // same levels: the lookup beside the counts, then the batch beside the account's settling.
-  it("the login twin POST /_dev/login-io makes login's round trips", async () => {
-    const user = await register();
-    const body = { email: user.email, password: PASSWORD };
-    const login = await traced(request("POST", "/auth/login/", { body, headers: json }));
-    const twin = await traced(
-      request("POST", "http://localhost/_dev/login-io", { body, headers: json }),
-    );
-    expect(login.status).toBe(200);
-    expect(twin.status).toBe(204);
-    expect(twin.summary, twin.trace.list().join("\n")).toEqual(login.summary);
-    const levels = (t: Trace) => t.calls.map((c) => `${c.level} ${c.kind}`).sort();
-    expect(levels(twin.trace)).toEqual(levels(login.trace));
-  });
-
   it("POST /auth/login/: two Durable Object calls at once, one level", async () => {
     const user = await register();
-    const { status, summary, trace } = await traced(
+    const { status, summary, trace } = await tracedRequest(
       request("POST", "/auth/login/", {
         body: { email: user.email, password: PASSWORD },
         headers: json,
@@ -236,7 +193,7 @@ describe("round trips per hot route (rate limits on)", () => {
   });
 
   it("POST /auth/password-reset/: the network and email counts at once", async () => {
-    const { status, trace } = await traced(
+    const { status, trace } = await tracedRequest(
       request("POST", "/auth/password-reset/", { body: { email: uniqueEmail() }, headers: json }),
     );
     expect(status).toBe(202);
@@ -247,7 +204,9 @@ describe("round trips per hot route (rate limits on)", () => {
 
   it("no GET route calls a Durable Object", async () => {
     const user = await register();
-    const doc = JSON.parse((await traced(new Request("http://localhost/openapi.json"))).text) as {
+    const doc = JSON.parse(
+      (await tracedRequest(new Request("http://localhost/openapi.json"))).text,
+    ) as {
       paths: Record<string, Record<string, unknown>>;
     };
     let checked = 0;
@@ -259,7 +218,7 @@ describe("round trips per hot route (rate limits on)", () => {
         { "X-Service-Key": "dev-service-key" },
       ];
       for (const headers of callers) {
-        const { summary, trace } = await traced(new Request(url, { headers }));
+        const { summary, trace } = await tracedRequest(new Request(url, { headers }));
         expect(summary.do, `GET ${path}\n${trace.list().join("\n")}`).toBe(0);
         checked++;
       }
@@ -273,11 +232,11 @@ describe("reads near the reader (D1 Sessions API)", () => {
     const user = await register();
     const token = user.access_token;
     // A session under a minute old reads the primary: its client may not send bookmarks yet.
-    const fresh = await traced(request("GET", "/users/me/", { token }));
+    const fresh = await tracedRequest(request("GET", "/users/me/", { token }));
     expect(fresh.trace.sessions).toEqual(["first-primary"]);
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 61_000);
-    const written = await traced(
+    const written = await tracedRequest(
       request("PATCH", "/users/preferences/", { token, body: { push: false } }),
     );
     expect(written.trace.sessions).toEqual(["first-primary"]);
@@ -285,7 +244,7 @@ describe("reads near the reader (D1 Sessions API)", () => {
     expect(bookmark).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/);
 
     // The caller's next read starts from its own write, and sees it.
-    const read = await traced(
+    const read = await tracedRequest(
       request("GET", "/users/me/", { token, headers: { "X-D1-Bookmark": bookmark } }),
     );
     expect(read.trace.sessions).toEqual([bookmark]);
@@ -293,10 +252,10 @@ describe("reads near the reader (D1 Sessions API)", () => {
     expect(read.headers.get("X-D1-Bookmark")).toMatch(/^[0-9a-f-]{59}$/);
 
     // Without one (or with something that is not one), any replica may answer.
-    const anywhere = await traced(request("GET", "/users/me/", { token }));
+    const anywhere = await tracedRequest(request("GET", "/users/me/", { token }));
     expect(anywhere.trace.sessions).toEqual(["first-unconstrained"]);
     for (const junk of ["garbage", "ffff", `${bookmark}x`, "first-primary"]) {
-      const res = await traced(
+      const res = await tracedRequest(
         request("GET", "/users/me/", { token, headers: { "X-D1-Bookmark": junk } }),
       );
       expect(res.status).toBe(200);
@@ -304,15 +263,15 @@ describe("reads near the reader (D1 Sessions API)", () => {
     }
 
     // A service reacting to an event has no bookmark: it reads the primary.
-    const service = await traced(
+    const service = await tracedRequest(
       request("GET", `/users/${user.id}/`, { headers: { "X-Service-Key": "dev-service-key" } }),
     );
     expect(service.trace.sessions).toEqual(["first-primary"]);
     // So do admin routes: a demotion must count at once.
-    const admin = await traced(request("GET", "/admin/users/", { token }));
+    const admin = await tracedRequest(request("GET", "/admin/users/", { token }));
     expect(admin.trace.sessions).toEqual(["first-primary"]);
     // An anonymous answer carries no bookmark (its movement could tell what it wrote).
-    const anonymous = await traced(
+    const anonymous = await tracedRequest(
       request("POST", "/auth/password-reset/", { body: { email: user.email } }),
     );
     expect(anonymous.status).toBe(202);

@@ -5,7 +5,9 @@
  * started. `depth` is then the longest chain of calls each waiting for the one before: calls issued
  * together (Promise.all) share a level, calls issued one after another add one each.
  */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import worker from "../../src/dev/local";
 
 export type Kind = "d1" | "kv" | "do" | "ratelimit" | "queue";
 
@@ -156,4 +158,16 @@ export function tracedBindings(trace: Trace) {
     PUSH_DELIVERY: queue(env.PUSH_DELIVERY),
     PUSH_REQUESTS_DLQ: queue(env.PUSH_REQUESTS_DLQ),
   };
+}
+
+/** One request through bindings that record their calls (a fresh set, unless `on` is given). */
+export async function tracedRequest(req: Request, on?: { env: Env; trace: Trace }) {
+  const trace = on?.trace ?? new Trace();
+  const bindings = on?.env ?? ({ ...env, ...tracedBindings(trace) } as Env);
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(req, bindings, ctx);
+  trace.respond();
+  const text = await res.text();
+  await waitOnExecutionContext(ctx);
+  return { status: res.status, text, headers: res.headers, trace, summary: trace.summary() };
 }
