@@ -7,7 +7,7 @@
  * simulators included); the figure per scenario is the median over its blocks.
  *
  * Beside each read runs its I/O twin (GET /_dev/io: exactly the read's round trips and nothing
- * else, checked by test/round-trips.test.ts), so the read's CPU above its twin is the Worker's own
+ * else, checked by test/bench-twins.test.ts), so the read's CPU above its twin is the Worker's own
  * work and the twin's above the baseline is what this runtime spends simulating the bindings.
  * Login runs beside the bare Argon2id hash (POST /_dev/hash) and its own twin (POST
  * /_dev/login-io: the hash inside login's round trips), in smaller blocks: a login is ~30 ms.
@@ -181,7 +181,7 @@ The CPU is the whole workerd process's: locally D1, KV, the Durable Object and t
 binding are simulated inside it, on the Worker's thread (Miniflare's rate-limiting binding is a
 SQLite-backed object written on every call), so every binding call is counted here as the
 Worker's CPU, where on Cloudflare it is another machine's. Each read's I/O twin (GET /_dev/io,
-DEV_TOOLS only) makes exactly that read's round trips and nothing else (test/round-trips.test.ts
+DEV_TOOLS only) makes exactly that read's round trips and nothing else (test/bench-twins.test.ts
 checks they match): its CPU above the baseline is what those round trips cost this runtime, and
 the read's CPU above its twin is the Worker's own work — routing, authentication, decoding D1's
 row or KV's value, the answer. Login's twin (POST /_dev/login-io) is one Argon2id hash inside

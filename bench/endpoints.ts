@@ -44,13 +44,13 @@ const SLICES = Number(process.env.BENCH_SLICES ?? 5);
 const LOGIN_ACCOUNTS = 5;
 const CHART = "bench/endpoints.svg";
 /**
- * The I/O twins (test/round-trips.test.ts checks they match): a profile read is one KV read (the
+ * The I/O twins (test/bench-twins.test.ts checks they match): a profile read is one KV read (the
  * deny-list, an absent key) and one D1 statement at once; a cached preferences read one bulk KV
  * read of two keys, one absent (the deny-list) and one present (the cache).
  */
 const PROFILE_TWIN = "/_dev/io?kv=1&d1=1";
 const PREFERENCES_TWIN = "/_dev/io?kv=2&hits=1";
-/** Login's twin: one Argon2id hash inside login's round trips (test/round-trips.test.ts). */
+/** Login's twin: one Argon2id hash inside login's round trips (test/bench-twins.test.ts). */
 const LOGIN_TWIN = "/_dev/login-io";
 
 const given = process.env.BENCH_URL?.replace(/\/+$/, "");
@@ -662,7 +662,7 @@ ${twinTable}
 
 An I/O twin (GET /_dev/io, DEV_TOOLS only) is the baseline plus exactly a read's round trips —
 for the profile one KV read and one D1 statement at once, for cached preferences one bulk KV read
-of two keys, one of them present (test/round-trips.test.ts checks each twin makes the same calls as its read) — and
+of two keys, one of them present (test/bench-twins.test.ts checks each twin makes the same calls as its read) — and
 none of its work. "read / baseline" is the issue's measure; "twin / baseline" is the most any
 implementation of that read could reach on this server, because locally D1 and KV are simulated
 inside the Worker's own workerd process (their CPU is counted with the Worker's, and they share
@@ -740,7 +740,7 @@ counts in the one-at-a-time overhead but hardly in this one.
 Login beside its twin, POST /_dev/login-io (DEV_TOOLS only): one Argon2id hash inside exactly
 login's round trips — the limiter's counts for the account and the client network (a new
 instance for each new network) beside a D1 statement, then the account's settling beside a D1
-batch of four (test/round-trips.test.ts checks the twin makes login's calls at login's levels) —
+batch of four (test/bench-twins.test.ts checks the twin makes login's calls at login's levels) —
 and none of login's own work. "twin / hash" is then the most any login could reach on this
 server, where the limiter and D1 are simulated on the Worker's own thread; "login / twin" is how
 close login comes to it. The twin's statements are \`SELECT 1\`, cheaper than login's writes, so
