@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { argon2id } from "../src/auth/passwords";
-import { devTools } from "../src/dev/extension";
+import { devTools } from "../src/routes/dev/dev.index";
 import { call, callWith, expectError, request } from "./helpers/api";
 import { PASSWORD } from "./helpers/users";
 

@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
-import { devTools } from "../src/dev/extension";
 import { renderMail } from "../src/dev/mail-render";
 import type { AnyEvent } from "../src/events/contracts";
+import { devTools } from "../src/routes/dev/dev.index";
 import { type ApiResponse, call, callWith, expectError, request } from "./helpers/api";
 import { type MailboxEvent, waitForMail } from "./helpers/mailbox";
 import { register } from "./helpers/users";

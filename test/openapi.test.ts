@@ -6,7 +6,6 @@
 import type { z } from "@hono/zod-openapi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
-import { devTools } from "../src/dev/extension";
 import { PreferencesSchema } from "../src/preferences/preferences";
 import { ImportResultSchema } from "../src/routes/admin/admin.routes";
 import { DeadLetterSchema } from "../src/routes/admin/operations.routes";
@@ -16,6 +15,7 @@ import {
   GatewayUserSchema,
   GatewayValidationSchema,
 } from "../src/routes/compat/siblings.routes";
+import { devTools } from "../src/routes/dev/dev.index";
 import { HealthSchema } from "../src/routes/health/health.routes";
 import {
   ContactSchema,

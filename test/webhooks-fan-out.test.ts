@@ -45,6 +45,22 @@ async function subscribed() {
   return { hook, envelope };
 }
 
+/** Waits for the event's delivery to the endpoint: one row, one job, one POST received. */
+async function deliveredOnce(
+  hook: { id: string; name: string },
+  envelope: { id: string },
+  jobs: () => string[],
+) {
+  const row = await until(
+    () => deliveryRow(envelope.id, hook.id),
+    (r) => r?.status === "succeeded",
+  );
+  expect(jobs().filter((id) => id === row?.id)).toHaveLength(1);
+  expect(await receivedOf(hook.name, envelope.id)).toHaveLength(1);
+  expect(await rowsOf(envelope.id, hook.id)).toHaveLength(1);
+  return row;
+}
+
 describe("an event arriving more than once", () => {
   it("arriving twice, it is queued and delivered once", async () => {
     const { hook, envelope } = await subscribed();
@@ -52,13 +68,7 @@ describe("an event arriving more than once", () => {
     for (const _ of [1, 2]) {
       expect((await runQueue("webhook-events", envelope)).explicitAcks).toHaveLength(1);
     }
-    const row = await until(
-      () => deliveryRow(envelope.id, hook.id),
-      (r) => r?.status === "succeeded",
-    );
-    expect(jobs().filter((id) => id === row?.id)).toHaveLength(1);
-    expect(await receivedOf(hook.name, envelope.id)).toHaveLength(1);
-    expect(await rowsOf(envelope.id, hook.id)).toHaveLength(1);
+    await deliveredOnce(hook, envelope, jobs);
   });
 
   it("arriving twice at once, it gets one job: two jobs of one delivery could both send", async () => {
@@ -69,13 +79,7 @@ describe("an event arriving more than once", () => {
       runQueue("webhook-events", envelope),
     ]);
     expect(arrivals.map((a) => a.explicitAcks.length)).toEqual([1, 1]);
-    const row = await until(
-      () => deliveryRow(envelope.id, hook.id),
-      (r) => r?.status === "succeeded",
-    );
-    expect(jobs().filter((id) => id === row?.id)).toHaveLength(1);
-    expect(await receivedOf(hook.name, envelope.id)).toHaveLength(1);
-    expect(await rowsOf(envelope.id, hook.id)).toHaveLength(1);
+    await deliveredOnce(hook, envelope, jobs);
   });
 
   it("a try that inserted its rows but could not queue them is retried, and the retry queues them", async () => {
@@ -91,12 +95,7 @@ describe("an event arriving more than once", () => {
     const jobs = queuedJobs();
     const retried = await runQueue("webhook-events", envelope, 2);
     expect(retried.explicitAcks).toHaveLength(1);
-    const row = await until(
-      () => deliveryRow(envelope.id, hook.id),
-      (r) => r?.status === "succeeded",
-    );
-    expect(jobs().filter((id) => id === row?.id)).toHaveLength(1);
-    expect(await receivedOf(hook.name, envelope.id)).toHaveLength(1);
+    const row = await deliveredOnce(hook, envelope, jobs);
 
     // Once attempted, a delivery is its job's: a later redelivered arrival queues nothing.
     await runQueue("webhook-events", envelope, 3);

@@ -3,8 +3,9 @@
  * deployed Worker plus the stand-ins for the email and push services (DESIGN §6) — the `/_dev/*`
  * routes and the consumers that feed them.
  */
+
+import { devTools } from "../routes/dev/dev.index";
 import { createWorker } from "../worker";
-import { devTools } from "./extension";
 import { devMailboxConsumer } from "./mailbox";
 import { devPushDeliveryConsumer } from "./push-deliveries";
 

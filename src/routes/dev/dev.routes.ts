@@ -2,26 +2,20 @@
  * Local stand-ins for the services this one talks to (DESIGN §6), mounted only by the local entry
  * (src/dev/local.ts), never by the production one. Even there they answer only while dev tools
  * are on (src/dev/enabled.ts); otherwise every path here is a plain 404. The benchmarks' own
- * routes are in bench-routes.ts.
+ * routes are in bench.routes.ts. HTTP code like every route, under src/routes/ (DESIGN §2); what
+they show lives in src/dev/.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { ApiError } from "../errors";
-import type { AnyEvent } from "../events/contracts";
-import type { PushDeliveryJob } from "../events/push-messages";
-import {
-  createRouter,
-  envelope,
-  errorResponses,
-  jsonContent,
-  jsonRequest,
-  ok,
-} from "../routes/openapi";
-import { tags } from "../routes/tags";
-import { emailField } from "../routes/users/users.schemas";
-import { devToolsOnly } from "./enabled";
-import { mailboxPage, messagePage } from "./mailbox-page";
-import { PASSKEY_PAGE, PASSKEY_SCRIPT } from "./passkey-page";
-import { listDevMailbox, listDevPushDeliveries } from "./store";
+import { devToolsOnly } from "../../dev/enabled";
+import { mailboxPage, messagePage } from "../../dev/mailbox-page";
+import { PASSKEY_PAGE, PASSKEY_SCRIPT } from "../../dev/passkey-page";
+import { listDevMailbox, listDevPushDeliveries } from "../../dev/store";
+import { ApiError } from "../../errors";
+import type { AnyEvent } from "../../events/contracts";
+import type { PushDeliveryJob } from "../../events/push-messages";
+import { createRouter, envelope, errorResponses, jsonContent, jsonRequest, ok } from "../openapi";
+import { tags } from "../tags";
+import { emailField } from "../users/users.schemas";
 
 const MAILBOX_LIMIT = 50;
 

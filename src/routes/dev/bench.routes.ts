@@ -5,13 +5,13 @@
  * twin).
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { hashPassword, PASSWORD_MAX_LENGTH } from "../auth/passwords";
-import { passwordAttempts } from "../rate-limit/attempts";
-import { createRouter, errorResponses, jsonRequest } from "../routes/openapi";
-import { tags } from "../routes/tags";
-import { emailField } from "../routes/users/users.schemas";
-import { devToolsOnly } from "./enabled";
-import { readBenchKeys } from "./store";
+import { hashPassword, PASSWORD_MAX_LENGTH } from "../../auth/passwords";
+import { devToolsOnly } from "../../dev/enabled";
+import { readBenchKeys } from "../../dev/store";
+import { passwordAttempts } from "../../rate-limit/attempts";
+import { createRouter, errorResponses, jsonRequest } from "../openapi";
+import { tags } from "../tags";
+import { emailField } from "../users/users.schemas";
 
 const noop = createRoute({
   method: "get",
